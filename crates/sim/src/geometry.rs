@@ -132,9 +132,15 @@ mod tests {
         let t = Transform::crop_resize(Rect::new(10, 20, 30, 60), 10, 10);
         // Source edge x = 9.5 (left edge of pixel 10) goes to target edge −0.5.
         let p = t.apply(Point::new(9.5, 19.5));
-        assert!((p.x + 0.5).abs() < 1e-6 && (p.y + 0.5).abs() < 1e-6, "{p:?}");
+        assert!(
+            (p.x + 0.5).abs() < 1e-6 && (p.y + 0.5).abs() < 1e-6,
+            "{p:?}"
+        );
         let q = t.apply(Point::new(29.5, 59.5));
-        assert!((q.x - 9.5).abs() < 1e-5 && (q.y - 9.5).abs() < 1e-5, "{q:?}");
+        assert!(
+            (q.x - 9.5).abs() < 1e-5 && (q.y - 9.5).abs() < 1e-5,
+            "{q:?}"
+        );
     }
 
     #[test]
