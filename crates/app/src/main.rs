@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod example;
+mod imageio;
+mod overlay;
 
 /// Interactive scribble segmentation.
 #[derive(Parser, Debug)]

@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn splits_and_orders_by_area() {
         let m = Mask::from_fn(20, 10, |x, y| {
-            (x < 3 && y < 3) || (x >= 10 && y >= 2 && y < 8)
+            (x < 3 && y < 3) || (x >= 10 && (2..8).contains(&y))
         });
         let c = components(&m);
         assert_eq!(c.len(), 2);

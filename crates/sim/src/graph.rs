@@ -46,8 +46,8 @@ pub fn minimum_spanning_tree(n: usize, cost: impl Fn(usize, usize) -> f32) -> Ve
     let mut parent = vec![0usize; n];
     let mut edges = Vec::with_capacity(n - 1);
     in_tree[0] = true;
-    for j in 1..n {
-        best[j] = cost(0, j);
+    for (j, b) in best.iter_mut().enumerate().skip(1) {
+        *b = cost(0, j);
     }
     for _ in 1..n {
         let next = (0..n)
@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn outside_cost_prefers_the_path_inside() {
         // A U-shape: the two arm tips are close, but the gap between them is outside.
-        let mask = Mask::from_fn(40, 40, |x, y| (x < 10 || x >= 30 || y >= 30) && y < 40);
+        let mask = Mask::from_fn(40, 40, |x, y| !(10..30).contains(&x) || y >= 30);
         let a = Point::new(5.0, 2.0);
         let b = Point::new(35.0, 2.0);
         let inside = segment_cost(&mask, a, Point::new(5.0, 35.0), 3.0);

@@ -25,6 +25,14 @@ pub struct ScribbleParams {
     /// width of the component"; 4 gives 2–8 points on a compact object, the
     /// one-to-three-stroke scribbles of the paper's Fig. 5.
     pub tiles_per_side: usize,
+    /// Tiles are at most this many times the component's largest inscribed
+    /// radius, so thin curved parts (a ring, a vessel) get points close
+    /// enough together that the strokes between them follow the curve
+    /// instead of cutting across it. Compact shapes are unaffected.
+    pub max_tile_per_radius: f32,
+    /// At most this many tiles along the longer side, however thin the
+    /// component: bounds the number of points (and the MST's cost).
+    pub max_tiles_per_side: usize,
     /// The smallest tile side in pixels, so tiny components get few tiles.
     pub min_tile_side: usize,
     /// A tile gets a point when the sum of the (current) distance field in
@@ -40,6 +48,10 @@ pub struct ScribbleParams {
     /// inscribed radius (at least one pixel) before it weights the sampling
     /// density, so points wander around the medial axis as a hand does.
     pub skeleton_dilation_fraction: f32,
+    /// Points are sampled at least this deep inside the component (or as
+    /// deep as it allows), so a radius-2 brush around them stays inside even
+    /// where a skeleton branch runs out to a corner of the outline.
+    pub min_point_depth: f32,
     /// Cost multiplier for the part of an MST edge outside the label (paper: 3).
     pub outside_cost: f32,
     /// Probability that a graph loses edges (paper: 20%).
@@ -61,10 +73,13 @@ impl Default for ScribbleParams {
     fn default() -> Self {
         Self {
             tiles_per_side: 4,
+            max_tile_per_radius: 4.0,
+            max_tiles_per_side: 16,
             min_tile_side: 3,
             tile_mass_fraction: 0.02,
             clear_radius_fraction: 0.5,
             skeleton_dilation_fraction: 0.25,
+            min_point_depth: 3.0,
             outside_cost: 3.0,
             edge_removal_probability: 0.2,
             edge_removal_counts: [1.0 / 2.0, 1.0 / 3.0, 1.0 / 6.0],
@@ -155,17 +170,22 @@ fn pick_removal_count(weights: &[f32; 3], rng: &mut impl Rng) -> usize {
 /// Samples points in one component cut-out (steps 1–2 of the paper).
 fn sample_points(mask: &Mask, params: &ScribbleParams, rng: &mut impl Rng) -> Vec<Point> {
     let (w, h) = (mask.width(), mask.height());
-    let mut distance = distance_to_background(mask);
-    let max_distance = distance.iter().copied().fold(0.0f32, f32::max);
+    let depth = distance_to_background(mask);
+    let max_distance = depth.iter().copied().fold(0.0f32, f32::max);
+    let min_depth = params.min_point_depth.min(max_distance);
+    let mut distance = depth.clone();
     let skeleton = skeletonize(mask);
     let spread = (params.skeleton_dilation_fraction * max_distance).max(1.0);
     let near_skeleton = dilate(&skeleton, spread).and(mask);
 
     // Tiles over the component's bounding box (the cut-out minus its border).
     let (bw, bh) = (w - 2, h - 2);
-    let side = (bw.max(bh) as f32 / params.tiles_per_side.max(1) as f32)
-        .ceil()
-        .max(params.min_tile_side as f32) as usize;
+    let longer = bw.max(bh) as f32;
+    let side = (longer / params.tiles_per_side.max(1) as f32)
+        .min(params.max_tile_per_radius * max_distance)
+        .max(longer / params.max_tiles_per_side.max(1) as f32)
+        .max(params.min_tile_side as f32)
+        .ceil() as usize;
     let (shift_x, shift_y) = (rng.random_range(0..side), rng.random_range(0..side));
     let mut tiles = Vec::new();
     let mut y0 = 1isize - shift_y as isize;
@@ -197,7 +217,7 @@ fn sample_points(mask: &Mask, params: &ScribbleParams, rng: &mut impl Rng) -> Ve
             for x in x0..x1 {
                 let i = y * w + x;
                 mass += distance[i];
-                if near_skeleton.as_slice()[i] != 0 && distance[i] > 0.0 {
+                if near_skeleton.as_slice()[i] != 0 && depth[i] >= min_depth && distance[i] > 0.0 {
                     weights.push((i, distance[i]));
                 }
             }
@@ -211,7 +231,7 @@ fn sample_points(mask: &Mask, params: &ScribbleParams, rng: &mut impl Rng) -> Ve
         points.push(p);
     }
     if points.is_empty() {
-        points.push(fallback_point(mask, &near_skeleton, rng));
+        points.push(fallback_point(&depth, &near_skeleton, min_depth, w, rng));
     }
     points
 }
@@ -259,21 +279,30 @@ fn clear_around(
     }
 }
 
-/// A point for a component no tile accepted: drawn from the skeleton band,
-/// or any object pixel if the band is empty.
-fn fallback_point(mask: &Mask, near_skeleton: &Mask, rng: &mut impl Rng) -> Point {
-    let w = mask.width();
-    let pool = if near_skeleton.is_empty() {
-        mask
-    } else {
-        near_skeleton
+/// A point for a component no tile accepted: drawn in proportion to depth
+/// from the skeleton band's pixels at least `min_depth` deep, or from all
+/// such pixels if the band has none.
+fn fallback_point(
+    depth: &[f32],
+    near_skeleton: &Mask,
+    min_depth: f32,
+    w: usize,
+    rng: &mut impl Rng,
+) -> Point {
+    let pool = |band: bool| -> Vec<(usize, f32)> {
+        depth
+            .iter()
+            .enumerate()
+            .filter(|&(i, &d)| {
+                d > 0.0 && d >= min_depth && (!band || near_skeleton.as_slice()[i] != 0)
+            })
+            .map(|(i, &d)| (i, d))
+            .collect()
     };
-    let pixels: Vec<usize> = pool
-        .as_slice()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &v)| (v != 0).then_some(i))
-        .collect();
-    let i = pixels[rng.random_range(0..pixels.len())];
+    let mut weights = pool(true);
+    if weights.is_empty() {
+        weights = pool(false);
+    }
+    let i = pick_weighted(&weights, rng);
     Point::new((i % w) as f32, (i / w) as f32)
 }
