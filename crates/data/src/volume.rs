@@ -228,6 +228,15 @@ fn read_volume(path: &Path) -> Result<Volume> {
 /// Names of the axes a slice is taken along.
 const AXIS_NAMES: [char; 3] = ['x', 'y', 'z'];
 
+/// The axes that run along a slice's columns and rows when slicing along `axis`.
+fn plane_axes(axis: usize) -> (usize, usize) {
+    match axis {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    }
+}
+
 /// Extracts slice `k` along `axis` of a raster stored x fastest.
 ///
 /// The slice's columns run along the first remaining axis and its rows along
@@ -235,11 +244,7 @@ const AXIS_NAMES: [char; 3] = ['x', 'y', 'z'];
 fn extract<T: Copy>(data: &[T], dims: [usize; 3], axis: usize, k: usize) -> (usize, usize, Vec<T>) {
     let [nx, ny, _] = dims;
     let index = |x: usize, y: usize, z: usize| x + nx * (y + ny * z);
-    let (u, v) = match axis {
-        0 => (1, 2),
-        1 => (0, 2),
-        _ => (0, 1),
-    };
+    let (u, v) = plane_axes(axis);
     let (w, h) = (dims[u], dims[v]);
     let mut out = Vec::with_capacity(w * h);
     for j in 0..h {
@@ -302,12 +307,8 @@ impl Source for DecathlonSource {
         let grey = self.normalise(&image.data);
         let stride = self.options.slice_stride.max(1);
         let mut samples = Vec::new();
-        for axis in 0..3 {
-            let (u, v) = match axis {
-                0 => (1, 2),
-                1 => (0, 2),
-                _ => (0, 1),
-            };
+        for (axis, axis_name) in AXIS_NAMES.iter().enumerate() {
+            let (u, v) = plane_axes(axis);
             for k in (0..image.dims[axis]).step_by(stride) {
                 let (w, h, slice_labels) = extract(&labels, image.dims, axis, k);
                 if slice_labels.iter().all(|&l| l == 0) {
@@ -333,7 +334,7 @@ impl Source for DecathlonSource {
                     })
                     .collect();
                 samples.push(Sample {
-                    id: format!("{}/{}{k:03}", case.id, AXIS_NAMES[axis]),
+                    id: format!("{}/{axis_name}{k:03}", case.id),
                     group: case.id.clone(),
                     source: case.image.clone(),
                     modality: self.modality,
@@ -364,8 +365,10 @@ mod tests {
         for sub in ["imagesTr", "labelsTr"] {
             std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
         }
-        let mut header = NiftiHeader::default();
-        header.pixdim = [1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0];
+        let header = NiftiHeader {
+            pixdim: [1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0],
+            ..NiftiHeader::default()
+        };
         let image = ndarray::Array3::<i16>::from_shape_fn((6, 4, 3), |(x, _, z)| {
             -200 + 100 * x as i16 + z as i16
         });
