@@ -1,0 +1,23 @@
+//! The network of scribseg: Efficient-UNetV2 on burn, its configuration and its checkpoints.
+//!
+//! ```
+//! use burn::tensor::{Device, Tensor};
+//! use scribseg_model::UNetConfig;
+//!
+//! let device = Device::flex();
+//! let model = UNetConfig::new().init(&device);
+//! assert_eq!(model.num_trainable_params(), 1_082_772);
+//!
+//! let input = Tensor::<4>::zeros([1, 4, 32, 32], &device);
+//! let logits = model.forward(input);
+//! assert_eq!(logits.dims(), [1, 1, 32, 32]);
+//! ```
+#![deny(missing_docs)]
+
+mod checkpoint;
+mod error;
+pub mod unet;
+
+pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
+pub use error::Error;
+pub use unet::{BlockKind, StageConfig, UNet, UNetConfig};

@@ -1,0 +1,100 @@
+//! Checkpoint directories: round trip and the errors of bad files.
+
+use burn::config::Config;
+use scribseg_model::{Error, StageConfig, UNet, UNetConfig, CONFIG_FILE, WEIGHTS_FILE};
+
+use crate::util::{device, random_input, values};
+
+#[test]
+fn round_trip_gives_the_same_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = UNetConfig::new().init(&device());
+    let input = random_input(1, 64, 3);
+    let before = values(model.forward(input.clone()));
+    model.save(dir.path()).expect("save");
+
+    let fresh = UNetConfig::new().init(&device());
+    assert_ne!(
+        values(fresh.forward(input.clone())),
+        before,
+        "fresh weights differ"
+    );
+
+    let loaded = UNet::load(dir.path(), &device()).expect("load");
+    assert_eq!(values(loaded.forward(input)), before);
+    assert_eq!(loaded.config().stages, model.config().stages);
+}
+
+#[test]
+fn default_weights_fit_in_ten_megabytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    UNetConfig::new()
+        .init(&device())
+        .save(dir.path())
+        .expect("save");
+    let size = std::fs::metadata(dir.path().join(WEIGHTS_FILE))
+        .expect("weights")
+        .len();
+    assert!(size <= 10 << 20, "{size} bytes");
+}
+
+#[test]
+fn weights_of_another_network_are_a_mismatch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut stages = StageConfig::efficient_unet_v2();
+    stages[4].width = 72;
+    UNetConfig::new()
+        .with_stages(stages)
+        .init(&device())
+        .save(dir.path())
+        .expect("save");
+    // Put the default configuration beside the other network's weights.
+    UNetConfig::new()
+        .save(dir.path().join(CONFIG_FILE))
+        .expect("config");
+
+    match UNet::load(dir.path(), &device()) {
+        Err(err @ Error::WeightsMismatch { .. }) => {
+            let message = err.to_string();
+            assert!(message.contains("shape mismatch"), "{message}");
+            assert!(message.contains("encoder.stages.4"), "{message}");
+        }
+        other => panic!("expected WeightsMismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_file_that_is_not_weights_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    UNetConfig::new()
+        .init(&device())
+        .save(dir.path())
+        .expect("save");
+    std::fs::write(dir.path().join(WEIGHTS_FILE), b"{\"not\": \"weights\"}").expect("write");
+    match UNet::load(dir.path(), &device()) {
+        Err(err @ Error::Weights { .. }) => assert!(err.to_string().contains(WEIGHTS_FILE)),
+        other => panic!("expected Weights, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_or_bad_config_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(matches!(
+        UNet::load(dir.path(), &device()),
+        Err(Error::Config { .. })
+    ));
+    std::fs::write(dir.path().join(CONFIG_FILE), "{\"stages\": 3}").expect("write");
+    assert!(matches!(
+        UNet::load(dir.path(), &device()),
+        Err(Error::Config { .. })
+    ));
+    UNetConfig::new()
+        .with_stages(vec![])
+        .save(dir.path().join(CONFIG_FILE))
+        .expect("write");
+    assert!(matches!(
+        UNet::load(dir.path(), &device()),
+        Err(Error::InvalidConfig(_))
+    ));
+}
