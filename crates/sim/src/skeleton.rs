@@ -66,28 +66,35 @@ const fn build_table(step: usize) -> [bool; 256] {
 /// 8-connected component. Pixels on the image border are treated as having
 /// background outside.
 pub fn skeletonize(mask: &Mask) -> Mask {
-    let (w, h) = (mask.width() as isize, mask.height() as isize);
-    let mut img = mask.clone();
-    let code_of = |img: &Mask, x: isize, y: isize| -> usize {
-        NEIGHBOURS.iter().enumerate().fold(0, |c, (i, (dx, dy))| {
-            c | (usize::from(img.get(x + dx, y + dy)) << i)
+    let (w, h) = (mask.width(), mask.height());
+    // Work on a copy with a one-pixel background border so that every
+    // neighbour is a plain index: `i ± 1`, `i ± stride`.
+    let stride = w + 2;
+    let mut img = vec![0u8; stride * (h + 2)];
+    for y in 0..h {
+        img[(y + 1) * stride + 1..(y + 1) * stride + 1 + w]
+            .copy_from_slice(&mask.as_slice()[y * w..(y + 1) * w]);
+    }
+    let offsets: [isize; 8] = NEIGHBOURS.map(|(dx, dy)| dy * stride as isize + dx);
+    let code_of = |img: &[u8], i: usize| -> usize {
+        offsets.iter().enumerate().fold(0, |c, (k, &o)| {
+            c | (usize::from(img[(i as isize + o) as usize]) << k)
         })
     };
-    let index = |x: isize, y: isize| (y * w + x) as usize;
 
     // Candidates: object pixels with at least one background neighbour.
-    let mut queued = vec![false; (w * h) as usize];
-    let mut candidates: Vec<(isize, isize)> = Vec::new();
-    for y in 0..h {
-        for x in 0..w {
-            if img.get(x, y) && code_of(&img, x, y) != 0xFF {
-                queued[index(x, y)] = true;
-                candidates.push((x, y));
+    let mut queued = vec![false; img.len()];
+    let mut candidates: Vec<usize> = Vec::new();
+    for y in 1..=h {
+        for i in y * stride + 1..y * stride + 1 + w {
+            if img[i] != 0 && code_of(&img, i) != 0xFF {
+                queued[i] = true;
+                candidates.push(i);
             }
         }
     }
 
-    let mut deleted: Vec<(isize, isize)> = Vec::new();
+    let mut deleted: Vec<usize> = Vec::new();
     let mut idle_steps = 0;
     let mut step = 0;
     while idle_steps < 2 {
@@ -96,22 +103,22 @@ pub fn skeletonize(mask: &Mask) -> Mask {
             candidates
                 .iter()
                 .copied()
-                .filter(|&(x, y)| TABLES[step][code_of(&img, x, y)]),
+                .filter(|&i| TABLES[step][code_of(&img, i)]),
         );
-        for &(x, y) in &deleted {
-            img.set(x as usize, y as usize, false);
-            queued[index(x, y)] = false;
+        for &i in &deleted {
+            img[i] = 0;
+            queued[i] = false;
         }
-        for &(x, y) in &deleted {
-            for (dx, dy) in NEIGHBOURS {
-                let (nx, ny) = (x + dx, y + dy);
-                if img.get(nx, ny) && !queued[index(nx, ny)] {
-                    queued[index(nx, ny)] = true;
-                    candidates.push((nx, ny));
+        for &i in &deleted {
+            for &o in &offsets {
+                let n = (i as isize + o) as usize;
+                if img[n] != 0 && !queued[n] {
+                    queued[n] = true;
+                    candidates.push(n);
                 }
             }
         }
-        candidates.retain(|&(x, y)| img.get(x, y));
+        candidates.retain(|&i| img[i] != 0);
         idle_steps = if deleted.is_empty() {
             idle_steps + 1
         } else {
@@ -119,7 +126,7 @@ pub fn skeletonize(mask: &Mask) -> Mask {
         };
         step = 1 - step;
     }
-    img
+    Mask::from_fn(w, h, |x, y| img[(y + 1) * stride + x + 1] != 0)
 }
 
 #[cfg(test)]

@@ -1,0 +1,316 @@
+//! The `scribseg` binary driven as a user would: files in, files and exit codes out.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{GrayImage, ImageBuffer, Luma, Rgb, RgbImage};
+
+fn scribseg(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scribseg"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+/// A 96×64 mask with a filled ellipse, written as 8-bit grey PNG.
+fn ellipse_mask(dir: &Path) -> (PathBuf, GrayImage) {
+    let mask = GrayImage::from_fn(96, 64, |x, y| {
+        let v = ((x as f32 - 48.0) / 30.0).powi(2) + ((y as f32 - 32.0) / 18.0).powi(2) <= 1.0;
+        Luma([if v { 255 } else { 0 }])
+    });
+    let path = dir.join("mask.png");
+    mask.save(&path).unwrap();
+    (path, mask)
+}
+
+fn read_gray(path: &Path) -> GrayImage {
+    image::open(path).unwrap().to_luma8()
+}
+
+#[test]
+fn simulate_writes_a_positive_scribble_inside_the_mask() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mask_path, mask) = ellipse_mask(dir.path());
+    let out = dir.path().join("s.png");
+    let overlay = dir.path().join("o.png");
+    let res = scribseg(&[
+        "simulate",
+        "--mask",
+        path_str(&mask_path),
+        "--out",
+        path_str(&out),
+        "--overlay",
+        path_str(&overlay),
+    ]);
+    assert!(res.status.success(), "{}", stderr(&res));
+    let s = read_gray(&out);
+    let painted: Vec<_> = s
+        .enumerate_pixels()
+        .filter(|(_, _, p)| p.0[0] != 0)
+        .collect();
+    assert!(painted.len() > 20, "only {} scribble pixels", painted.len());
+    for (x, y, p) in painted {
+        assert_eq!(p.0[0], 255, "positive value");
+        assert_eq!(
+            mask.get_pixel(x, y).0[0],
+            255,
+            "scribble pixel ({x},{y}) outside the mask"
+        );
+    }
+    assert_eq!(
+        image::open(&overlay).unwrap().to_rgb8().dimensions(),
+        (96, 64)
+    );
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_scribble() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mask_path, _) = ellipse_mask(dir.path());
+    let run = |seed: &str, name: &str| {
+        let out = dir.path().join(name);
+        let res = scribseg(&[
+            "simulate",
+            "--mask",
+            path_str(&mask_path),
+            "--seed",
+            seed,
+            "--out",
+            path_str(&out),
+        ]);
+        assert!(res.status.success(), "{}", stderr(&res));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(run("7", "a.png"), run("7", "b.png"));
+    assert_ne!(run("7", "a.png"), run("8", "c.png"));
+}
+
+#[test]
+fn sixteen_bit_and_rgb_masks_are_converted() {
+    let dir = tempfile::tempdir().unwrap();
+    let wide: ImageBuffer<Luma<u16>, Vec<u16>> = ImageBuffer::from_fn(64, 64, |x, _| {
+        Luma([if (16..48).contains(&x) {
+            40_000
+        } else {
+            30_000
+        }])
+    });
+    let p16 = dir.path().join("m16.png");
+    wide.save(&p16).unwrap();
+    let rgb = RgbImage::from_fn(64, 64, |_, y| {
+        if (16..48).contains(&y) {
+            Rgb([255, 255, 255])
+        } else {
+            Rgb([0, 0, 0])
+        }
+    });
+    let prgb = dir.path().join("rgb.png");
+    rgb.save(&prgb).unwrap();
+    for (mask, inside) in [(&p16, 0usize), (&prgb, 1)] {
+        let out = dir.path().join("s.png");
+        let res = scribseg(&[
+            "simulate",
+            "--mask",
+            path_str(mask),
+            "--out",
+            path_str(&out),
+        ]);
+        assert!(res.status.success(), "{}", stderr(&res));
+        for (x, y, p) in read_gray(&out).enumerate_pixels() {
+            if p.0[0] != 0 {
+                let c = [x, y][inside];
+                assert!(
+                    (16..48).contains(&c),
+                    "scribble at ({x},{y}) outside the object stripe"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn empty_mask_is_an_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mask = dir.path().join("empty.png");
+    GrayImage::new(32, 32).save(&mask).unwrap();
+    let out = dir.path().join("s.png");
+    let res = scribseg(&[
+        "simulate",
+        "--mask",
+        path_str(&mask),
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(stderr(&res).contains("empty"), "{}", stderr(&res));
+    assert!(!out.exists());
+}
+
+#[test]
+fn bad_inputs_are_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mask_path, _) = ellipse_mask(dir.path());
+    let out = dir.path().join("s.png");
+
+    let missing = dir.path().join("nope.png");
+    let res = scribseg(&[
+        "simulate",
+        "--mask",
+        path_str(&missing),
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(stderr(&res).contains("nope.png"), "{}", stderr(&res));
+
+    let jpeg = dir.path().join("mask.jpg");
+    RgbImage::new(16, 16).save(&jpeg).unwrap();
+    let res = scribseg(&[
+        "simulate",
+        "--mask",
+        path_str(&jpeg),
+        "--out",
+        path_str(&out),
+    ]);
+    assert!(stderr(&res).contains("must be PNG"), "{}", stderr(&res));
+
+    let garbage = dir.path().join("garbage.png");
+    std::fs::write(&garbage, b"\x89PNG\r\n\x1a\nthis is not the rest of a PNG").unwrap();
+    let res = scribseg(&[
+        "simulate",
+        "--mask",
+        path_str(&garbage),
+        "--out",
+        path_str(&out),
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(stderr(&res).contains("garbage.png"), "{}", stderr(&res));
+
+    let small = dir.path().join("small.png");
+    RgbImage::new(10, 10).save(&small).unwrap();
+    let res = scribseg(&[
+        "simulate",
+        "--mask",
+        path_str(&mask_path),
+        "--image",
+        path_str(&small),
+        "--out",
+        path_str(&out),
+    ]);
+    assert!(stderr(&res).contains("10×10"), "{}", stderr(&res));
+    assert!(!out.exists());
+}
+
+#[test]
+fn corrective_marks_the_missed_half() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mask_path, mask) = ellipse_mask(dir.path());
+    // The prediction found only the left half of the ellipse.
+    let prediction = GrayImage::from_fn(96, 64, |x, y| {
+        Luma([if x < 48 { mask.get_pixel(x, y).0[0] } else { 0 }])
+    });
+    let pred_path = dir.path().join("pred.png");
+    prediction.save(&pred_path).unwrap();
+    let out = dir.path().join("c.png");
+    let res = scribseg(&[
+        "simulate",
+        "--kind",
+        "corrective",
+        "--mask",
+        path_str(&mask_path),
+        "--prediction",
+        path_str(&pred_path),
+        "--out",
+        path_str(&out),
+    ]);
+    assert!(res.status.success(), "{}", stderr(&res));
+    let s = read_gray(&out);
+    let right = s
+        .enumerate_pixels()
+        .filter(|(x, _, p)| p.0[0] == 255 && *x >= 48)
+        .count();
+    let left = s
+        .enumerate_pixels()
+        .filter(|(x, _, p)| p.0[0] == 255 && *x < 48)
+        .count();
+    assert!(right > 10 && right > 2 * left, "right {right}, left {left}");
+
+    let res = scribseg(&[
+        "simulate",
+        "--kind",
+        "corrective",
+        "--mask",
+        path_str(&mask_path),
+        "--out",
+        path_str(&out),
+    ]);
+    assert!(
+        !res.status.success(),
+        "corrective without --prediction must fail"
+    );
+}
+
+#[test]
+fn box_and_extreme_points_are_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mask_path, _) = ellipse_mask(dir.path());
+    for kind in ["bbox", "extrema"] {
+        let out = dir.path().join(format!("{kind}.png"));
+        let res = scribseg(&[
+            "simulate",
+            "--kind",
+            kind,
+            "--mask",
+            path_str(&mask_path),
+            "--out",
+            path_str(&out),
+        ]);
+        assert!(res.status.success(), "{}", stderr(&res));
+        let s = read_gray(&out);
+        // The ellipse's left extreme is (18, 32); both encodings are bright there.
+        assert!(s.get_pixel(18, 32).0[0] > 200, "{kind}");
+        assert_eq!(
+            s.get_pixel(48, 32).0[0],
+            0,
+            "{kind}: the centre stays empty"
+        );
+    }
+}
+
+#[test]
+fn example_runs_without_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.png");
+    let res = scribseg(&["simulate", "--example", "--out", path_str(&out)]);
+    assert!(res.status.success(), "{}", stderr(&res));
+    assert!(read_gray(&out).pixels().any(|p| p.0[0] == 255));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let res = scribseg(&["--help"]);
+    assert!(res.status.success());
+    let text = String::from_utf8_lossy(&res.stdout).into_owned();
+    for line in text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+    {
+        let Some(name) = line.split_whitespace().next() else {
+            break;
+        };
+        if name == "help" {
+            continue;
+        }
+        let sub = scribseg(&[name, "--help"]);
+        assert!(sub.status.success(), "{name} --help failed");
+    }
+}
