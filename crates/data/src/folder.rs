@@ -57,6 +57,9 @@ pub struct MaskFolderOptions {
     pub components: bool,
     /// Photo, or a medical modality for grey images.
     pub modality: Modality,
+    /// With `components`: regions under this many pixels are dropped while
+    /// labelling, before any mask is built.
+    pub min_area: usize,
 }
 
 /// What belongs to one stem.
@@ -148,22 +151,17 @@ impl MaskFolderSource {
             present[v as usize] = true;
         }
         let is_instance = self.options.encoding == MaskEncoding::Instance;
-        let mut objects = Vec::new();
-        for value in 1..=255u8 {
-            if !present[value as usize] || (is_instance && value == INDEX_IGNORE) {
-                continue;
-            }
-            let mask = select(w, h, &raster.values, |v| v == value);
-            let label = value.to_string();
-            if self.options.components && !is_instance {
-                objects.extend(split_components(&mask).into_iter().map(|mask| Object {
-                    mask,
-                    label: label.clone(),
-                }));
-            } else {
-                objects.push(Object { mask, label });
-            }
-        }
+        let objects = if self.options.components && !is_instance {
+            label_components(w, h, &raster.values, self.options.min_area)
+        } else {
+            (1..=255u8)
+                .filter(|&v| present[v as usize] && !(is_instance && v == INDEX_IGNORE))
+                .map(|value| Object {
+                    mask: select(w, h, &raster.values, |v| v == value),
+                    label: value.to_string(),
+                })
+                .collect()
+        };
         let ignore = (is_instance && present[INDEX_IGNORE as usize])
             .then(|| select(w, h, &raster.values, |v| v == INDEX_IGNORE));
         Ok((objects, ignore))
@@ -187,21 +185,32 @@ fn read_binary(path: &Path) -> Result<(Mask, Option<Mask>)> {
     Ok((object, ignore))
 }
 
-/// The 8-connected components of a mask, each as a full-size mask.
-fn split_components(mask: &Mask) -> Vec<Mask> {
-    let (w, h) = (mask.width(), mask.height());
-    let grey = GrayImage::from_raw(w as u32, h as u32, mask.as_slice().to_vec())
+/// One object per 8-connected region of equal non-zero label, labelled in
+/// one pass over the label map; regions under `min_area` pixels are never
+/// materialised (label maps hold many specks).
+fn label_components(w: usize, h: usize, values: &[u8], min_area: usize) -> Vec<Object> {
+    let grey = GrayImage::from_raw(w as u32, h as u32, values.to_vec())
         .expect("buffer length matches dimensions");
-    let labels = connected_components(&grey, Connectivity::Eight, Luma([0u8]));
-    let count = labels.as_raw().iter().copied().max().unwrap_or(0) as usize;
-    let mut data = vec![vec![0u8; w * h]; count];
-    for (i, &l) in labels.as_raw().iter().enumerate() {
-        if l > 0 {
-            data[l as usize - 1][i] = 1;
-        }
+    let regions = connected_components(&grey, Connectivity::Eight, Luma([0u8]));
+    let regions = regions.as_raw();
+    let count = regions.iter().copied().max().unwrap_or(0) as usize;
+    let mut areas = vec![0usize; count + 1];
+    let mut value_of = vec![0u8; count + 1];
+    for (&r, &v) in regions.iter().zip(values) {
+        areas[r as usize] += 1;
+        value_of[r as usize] = v;
     }
-    data.into_iter()
-        .filter_map(|d| Mask::from_vec(w, h, d))
+    (1..=count)
+        .filter(|&r| areas[r] >= min_area.max(1))
+        .map(|r| Object {
+            mask: Mask::from_vec(
+                w,
+                h,
+                regions.iter().map(|&x| u8::from(x as usize == r)).collect(),
+            )
+            .expect("raster length is width × height"),
+            label: value_of[r].to_string(),
+        })
         .collect()
 }
 
@@ -291,6 +300,7 @@ mod tests {
             encoding,
             components,
             modality: Modality::Photo,
+            min_area: 0,
         };
         (dir, options)
     }
@@ -354,11 +364,11 @@ mod tests {
 
     #[test]
     fn label_maps_split_into_components_on_request() {
-        for (components, expected) in [(false, 2), (true, 3)] {
+        for (components, expected) in [(false, 2), (true, 4)] {
             let (_dir, o) = folder(MaskEncoding::Labels, components);
             write_image(&o, "a.png", 7, 1);
             write_grey(&o, "a.png", 7, 1, |x, _| {
-                [5, 5, 0, 5, 0, 41, 41][x as usize]
+                [5, 5, 41, 5, 0, 41, 41][x as usize]
             });
             let s = MaskFolderSource::open(o)
                 .expect("opens")

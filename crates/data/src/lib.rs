@@ -2,18 +2,26 @@
 #![deny(missing_docs)]
 
 mod coco;
+mod config;
+mod dataset;
 mod error;
 mod folder;
 mod index_png;
 mod mask_ops;
+mod mixture;
 mod runs;
 mod sample;
 mod source;
+mod split;
 mod volume;
 
 pub use coco::{polygon_to_rle, CocoSource, Rle};
+pub use config::{Config, DatasetConfig, DatasetKind, DATA_ENV};
+pub use dataset::{Dataset, ScanReport};
 pub use error::{Error, Result};
 pub use folder::{MaskEncoding, MaskFolderOptions, MaskFolderSource, BINARY_IGNORE, INDEX_IGNORE};
+pub use mixture::Mixture;
 pub use sample::{Modality, Object, Sample};
 pub use source::Source;
+pub use split::{Split, SplitRatios};
 pub use volume::{DecathlonSource, VolumeOptions};
