@@ -78,25 +78,27 @@ fn flip(sample: &mut ObjectSample, horizontal: bool, vertical: bool) {
     if vertical {
         image::imageops::flip_vertical_in_place(&mut sample.image);
     }
-    let flip_mask = |m: &Mask| {
-        let (w, h) = (m.width() as isize, m.height() as isize);
-        Mask::from_fn(m.width(), m.height(), |x, y| {
-            let sx = if horizontal {
-                w - 1 - x as isize
-            } else {
-                x as isize
-            };
-            let sy = if vertical {
-                h - 1 - y as isize
-            } else {
-                y as isize
-            };
-            m.get(sx, sy)
-        })
-    };
-    sample.target = flip_mask(&sample.target);
-    sample.others = sample.others.iter().map(flip_mask).collect();
-    sample.ignore = sample.ignore.as_ref().map(flip_mask);
+    sample.target = flip_mask(&sample.target, horizontal, vertical);
+    for m in sample.others.iter_mut().chain(sample.ignore.as_mut()) {
+        *m = flip_mask(m, horizontal, vertical);
+    }
+}
+
+fn flip_mask(m: &Mask, horizontal: bool, vertical: bool) -> Mask {
+    let (w, h) = (m.width() as isize, m.height() as isize);
+    Mask::from_fn(m.width(), m.height(), |x, y| {
+        let sx = if horizontal {
+            w - 1 - x as isize
+        } else {
+            x as isize
+        };
+        let sy = if vertical {
+            h - 1 - y as isize
+        } else {
+            y as isize
+        };
+        m.get(sx, sy)
+    })
 }
 
 fn colour_jitter(sample: &mut ObjectSample, params: &AugmentParams, rng: &mut impl Rng) {

@@ -14,6 +14,7 @@ mod mixture;
 mod object_sample;
 mod runs;
 mod sample;
+mod shard;
 mod source;
 mod split;
 mod volume;
@@ -28,6 +29,7 @@ pub use folder::{MaskEncoding, MaskFolderOptions, MaskFolderSource, BINARY_IGNOR
 pub use mixture::Mixture;
 pub use object_sample::ObjectSample;
 pub use sample::{Modality, Object, Sample};
+pub use shard::{ShardDataset, ShardMeta, ShardReader, ShardSampler, ShardWriter};
 pub use source::Source;
 pub use split::{Split, SplitRatios};
 pub use volume::{DecathlonSource, VolumeOptions};

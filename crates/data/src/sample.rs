@@ -22,6 +22,25 @@ impl Modality {
     pub fn is_medical(self) -> bool {
         !matches!(self, Modality::Photo)
     }
+
+    /// The code stored in shards.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            Modality::Photo => 0,
+            Modality::Ct => 1,
+            Modality::Mri => 2,
+        }
+    }
+
+    /// The inverse of [`Modality::code`].
+    pub(crate) fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Modality::Photo),
+            1 => Some(Modality::Ct),
+            2 => Some(Modality::Mri),
+            _ => None,
+        }
+    }
 }
 
 /// One object of an image: its mask and what it is.
