@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use crate::components::{components, Component};
-use crate::distance::{dilate, distance_to_background};
+use crate::distance::distance_to_background;
 use crate::draw::{Polarity, Scribble, Stroke};
 use crate::geometry::Point;
 use crate::graph::{longest_paths, minimum_spanning_tree, remove_random_edges, segment_cost};
@@ -174,9 +174,8 @@ fn sample_points(mask: &Mask, params: &ScribbleParams, rng: &mut impl Rng) -> Ve
     let max_distance = depth.iter().copied().fold(0.0f32, f32::max);
     let min_depth = params.min_point_depth.min(max_distance);
     let mut distance = depth.clone();
-    let skeleton = skeletonize(mask);
     let spread = (params.skeleton_dilation_fraction * max_distance).max(1.0);
-    let near_skeleton = dilate(&skeleton, spread).and(mask);
+    let near_skeleton = band_around(&skeleton_pixels(mask, spread), w, h, spread).and(mask);
 
     // Tiles over the component's bounding box (the cut-out minus its border).
     let (bw, bh) = (w - 2, h - 2);
@@ -234,6 +233,75 @@ fn sample_points(mask: &Mask, params: &ScribbleParams, rng: &mut impl Rng) -> Ve
         points.push(fallback_point(&depth, &near_skeleton, min_depth, w, rng));
     }
     points
+}
+
+/// The skeleton's pixels, as `(x, y)` in the cut-out.
+///
+/// The skeleton only guides sampling after being widened by `spread`
+/// pixels, so on large components it is computed on a copy downsampled by
+/// `⌊spread / 2⌋` (each block takes its centre pixel) and mapped back to the
+/// blocks' centres: the band around it is then the same to within a pixel
+/// or two, at a fraction of the thinning's cost (which grows with the
+/// component's area and thickness).
+fn skeleton_pixels(mask: &Mask, spread: f32) -> Vec<(usize, usize)> {
+    let factor = ((spread / 2.0).floor() as usize).max(1);
+    let small = if factor == 1 {
+        mask.clone()
+    } else {
+        Mask::from_fn(
+            mask.width().div_ceil(factor),
+            mask.height().div_ceil(factor),
+            |x, y| {
+                let cx = (x * factor + factor / 2).min(mask.width() - 1);
+                let cy = (y * factor + factor / 2).min(mask.height() - 1);
+                mask.get(cx as isize, cy as isize)
+            },
+        )
+    };
+    let skeleton = skeletonize(&small);
+    let sw = skeleton.width();
+    skeleton
+        .as_slice()
+        .iter()
+        .enumerate()
+        .filter(|(_, &v)| v != 0)
+        .map(|(i, _)| {
+            let (x, y) = (i % sw, i / sw);
+            (
+                (x * factor + factor / 2).min(mask.width() - 1),
+                (y * factor + factor / 2).min(mask.height() - 1),
+            )
+        })
+        .collect()
+}
+
+/// The pixels of a `w × h` cut-out within `radius` of one of `centres` (a
+/// dilation by a disk), stamped row span by row span. A skeleton is a thin
+/// curve, so stamping its pixels costs far less than a distance transform
+/// of the whole cut-out.
+fn band_around(centres: &[(usize, usize)], w: usize, h: usize, radius: f32) -> Mask {
+    let r = radius.floor() as isize;
+    let spans: Vec<isize> = (-r..=r)
+        .map(|dy| {
+            ((radius * radius - (dy * dy) as f32).max(0.0))
+                .sqrt()
+                .floor() as isize
+        })
+        .collect();
+    let mut band = vec![0u8; w * h];
+    for &(x, y) in centres {
+        let (x, y) = (x as isize, y as isize);
+        for (dy, &half) in (-r..=r).zip(&spans) {
+            let yy = y + dy;
+            if yy < 0 || yy >= h as isize {
+                continue;
+            }
+            let x0 = (x - half).max(0) as usize;
+            let x1 = ((x + half) as usize).min(w - 1);
+            band[yy as usize * w + x0..=yy as usize * w + x1].fill(1);
+        }
+    }
+    Mask::from_vec(w, h, band).expect("size matches")
 }
 
 /// Draws an index with probability proportional to its weight.
@@ -305,4 +373,28 @@ fn fallback_point(
     }
     let i = pick_weighted(&weights, rng);
     Point::new((i % w) as f32, (i / w) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distance::dilate;
+
+    #[test]
+    fn band_equals_dilation_by_a_disk() {
+        let skeleton = Mask::from_fn(60, 40, |x, y| {
+            (y == 20 && (10..50).contains(&x)) || (x == 30 && y < 20) || (x, y) == (5, 5)
+        });
+        for radius in [1.0, 2.5, 6.0, 13.7] {
+            let centres: Vec<(usize, usize)> = (0..60 * 40)
+                .filter(|&i| skeleton.as_slice()[i] != 0)
+                .map(|i| (i % 60, i / 60))
+                .collect();
+            assert_eq!(
+                band_around(&centres, 60, 40, radius),
+                dilate(&skeleton, radius),
+                "radius {radius}"
+            );
+        }
+    }
 }
