@@ -98,6 +98,9 @@ pub struct DatasetConfig {
     /// Volumes: CT window `[low, high]` in HU (default `[-160, 240]`).
     #[serde(default)]
     pub ct_window: Option<[f32; 2]>,
+    /// Volumes: voxel spacing `[x, y, z]` in mm overriding the header's.
+    #[serde(default)]
+    pub spacing: Option<[f32; 3]>,
 }
 
 fn default_min_area() -> usize {

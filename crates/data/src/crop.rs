@@ -49,6 +49,23 @@ impl Window {
         }
     }
 
+    /// The same window moved (not resized) to lie inside a `width × height`
+    /// image along each axis where it fits, so crops show less padding.
+    pub fn shifted_inside(self, width: usize, height: usize) -> Self {
+        let fit = |start: f32, side: f32, limit: f32| {
+            if side <= limit {
+                start.clamp(0.0, limit - side)
+            } else {
+                start
+            }
+        };
+        Window {
+            x0: fit(self.x0, self.width, width as f32),
+            y0: fit(self.y0, self.height, height as f32),
+            ..self
+        }
+    }
+
     /// Maps source pixel centres to the pixel centres of a `width × height` crop.
     pub fn transform(&self, width: usize, height: usize) -> Transform {
         let sx = width as f32 / self.width.max(f32::EPSILON);
@@ -247,6 +264,29 @@ mod tests {
         let c = crop_rgb(&img, &Window::from_rect(Rect::new(0, 0, 64, 64)), 8, 8);
         let v = c.get_pixel(3, 3).0[0];
         assert!((100..=155).contains(&v), "grey expected, got {v}");
+    }
+
+    #[test]
+    fn windows_shift_inside_where_they_fit() {
+        let w = Window {
+            x0: -5.0,
+            y0: 90.0,
+            width: 20.0,
+            height: 20.0,
+        };
+        let s = w.shifted_inside(100, 100);
+        assert_eq!((s.x0, s.y0, s.width), (0.0, 80.0, 20.0));
+        let big = Window {
+            x0: -5.0,
+            y0: -5.0,
+            width: 200.0,
+            height: 20.0,
+        };
+        assert_eq!(
+            big.shifted_inside(100, 100).x0,
+            -5.0,
+            "too wide to fit: unchanged"
+        );
     }
 
     #[test]

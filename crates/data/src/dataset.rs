@@ -77,6 +77,7 @@ impl Dataset {
                     VolumeOptions {
                         slice_stride: config.slice_stride,
                         ct_window: config.ct_window.map_or(defaults.ct_window, |[a, b]| (a, b)),
+                        spacing: config.spacing,
                         ..defaults
                     },
                 )?)

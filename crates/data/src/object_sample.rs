@@ -70,7 +70,8 @@ impl ObjectSample {
     }
 
     /// A random training crop around the target (random margin and jitter,
-    /// `params.size` square), then flips and colour or intensity jitter.
+    /// `params.size` square, moved inside the image where it fits), then
+    /// flips and colour or intensity jitter.
     ///
     /// Returns the crop and the transform from this sample's frame into it
     /// (flips are not part of the transform: simulate scribbles on the
@@ -82,7 +83,8 @@ impl ObjectSample {
         rng: &mut impl Rng,
     ) -> Option<(ObjectSample, Transform)> {
         let bbox = self.target.bounding_box()?;
-        let window = random_window(bbox, params, rng);
+        let (w, h) = (self.image.width() as usize, self.image.height() as usize);
+        let window = random_window(bbox, params, rng).shifted_inside(w, h);
         let mut crop = self.crop(&window, params.size, params.size);
         augment(&mut crop, augmentation, rng);
         Some((crop, window.transform(params.size, params.size)))

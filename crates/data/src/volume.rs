@@ -45,6 +45,9 @@ pub struct VolumeOptions {
     pub ct_window: (f32, f32),
     /// MRI percentile clip, `(low, high)` in percent.
     pub mri_percentiles: (f32, f32),
+    /// Voxel spacing `(x, y, z)` in mm that replaces the header's, for sets
+    /// whose header lost it (ACDC here: identity affine, true z spacing 5–10 mm).
+    pub spacing: Option<[f32; 3]>,
 }
 
 impl Default for VolumeOptions {
@@ -53,6 +56,7 @@ impl Default for VolumeOptions {
             slice_stride: 1,
             ct_window: (-160.0, 240.0),
             mri_percentiles: (0.5, 99.5),
+            spacing: None,
         }
     }
 }
@@ -277,7 +281,10 @@ impl Source for DecathlonSource {
 
     fn load(&self, index: usize) -> Result<Vec<Sample>> {
         let case = &self.cases[index];
-        let image = read_volume(&case.image)?;
+        let mut image = read_volume(&case.image)?;
+        if let Some(spacing) = self.options.spacing {
+            image.spacing = spacing;
+        }
         let label = read_volume(&case.label)?;
         if label.dims != image.dims {
             return Err(Error::invalid(
