@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
+pub mod data;
+pub mod pack;
 pub mod simulate;

@@ -24,12 +24,18 @@ struct Cli {
 enum Command {
     /// Simulate a scribble (or a corrective scribble, box or extreme points) for a mask.
     Simulate(cmd::simulate::Args),
+    /// Decode, crop and write training shards for every dataset of a config.
+    Pack(cmd::pack::Args),
+    /// Dataset tools (`data stats`: per-dataset counts and a contact sheet).
+    Data(cmd::data::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Pack(args) => cmd::pack::run(args),
+        Command::Data(args) => cmd::data::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
