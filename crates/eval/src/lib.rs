@@ -1,0 +1,61 @@
+//! Evaluation of scribseg: every accuracy claim one function call away.
+//!
+//! A [`Predictor`] (the model behind a scribble, box or extreme-point
+//! network) is run through the protocols of the paper and of the
+//! click-based literature on the benchmarks in `shared/data/eval`:
+//!
+//! - **scribble** ([`run_strokes`]): a simulated scribble, then up to 19
+//!   corrective scribbles from the current error (the paper's rule), DICE
+//!   after each; strokes to DICE 0.85 / 0.90;
+//! - **box** and **extreme points** ([`run_prompt`]), perfectly placed from
+//!   the ground truth, as in the paper's Table 1;
+//! - **clicks** ([`run_clicks`]): the RITM / SAM NoC protocol, clicks given
+//!   to the predictor as one-point strokes.
+//!
+//! [`run_eval`] runs them over datasets with several seeds, keeps one JSON
+//! line per object in `records.jsonl` (so an interrupted run resumes), and
+//! writes Table 1 as Markdown, the curves as SVG and the worst objects as a
+//! contact sheet.
+//!
+//! ```
+//! use scribseg_eval::{dice, iou};
+//! use scribseg_sim::Mask;
+//!
+//! let truth = Mask::from_fn(4, 1, |x, _| x < 2); // ##..
+//! let prediction = Mask::from_fn(4, 1, |x, _| x < 3); // ###.
+//! assert_eq!(dice(&prediction, &truth, None), 0.8);
+//! // The third pixel ignored (GrabCut's 128 band): a perfect answer.
+//! let ignore = Mask::from_fn(4, 1, |x, _| x == 2);
+//! assert_eq!(iou(&prediction, &truth, Some(&ignore)), 1.0);
+//! ```
+#![deny(missing_docs)]
+
+mod clicks;
+mod dataset;
+mod error;
+mod metrics;
+mod object;
+mod predictor;
+mod prompts;
+mod record;
+mod report;
+mod run;
+mod strokes;
+mod summary;
+mod trace;
+
+pub use clicks::{next_click, run_clicks, Click, ClickProtocol};
+pub use dataset::{DatasetSpec, EvalDataset};
+pub use error::{Error, PredictorError, Result};
+pub use metrics::{dice, interactions_to_reach, iou, Confusion};
+pub use object::{EvalObject, THRESHOLD};
+pub use predictor::{predict_timed, Interaction, Predictor, Timed};
+pub use prompts::{run_prompt, PromptKind};
+pub use record::{score_after, Method, ObjectRecord, RecordKey, RecordStore, StrokeRecord};
+pub use report::{contact_sheet, markdown, write_curves_svg, Series, SheetEntry};
+pub use run::{files, run_eval, worst_records, EvalConfig, EvalOutcome, Predictors, Progress};
+pub use strokes::{run_strokes, StrokeProtocol};
+pub use summary::{
+    summarize, CurveStats, LatencyStats, MeanStd, Summary, SummaryParams, TableRow, THRESHOLDS,
+};
+pub use trace::{Step, Stop, Trace};

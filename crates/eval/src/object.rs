@@ -1,0 +1,66 @@
+//! One object to segment: its image, ground truth and ignored pixels.
+
+use std::sync::Arc;
+
+use image::RgbImage;
+use scribseg_sim::{Mask, Plane};
+
+use crate::metrics::Confusion;
+
+/// The probability above which a pixel is predicted object.
+pub const THRESHOLD: f32 = 0.5;
+
+/// An object of an evaluation dataset, at the image's full resolution.
+#[derive(Clone, Debug)]
+pub struct EvalObject {
+    /// The dataset's name (`"grabcut"`).
+    pub dataset: String,
+    /// The image's stem (`"106024"`).
+    pub image_id: String,
+    /// The object's id, unique in the dataset (`"106024_0"`).
+    pub id: String,
+    /// The image, shared by the objects on it.
+    pub image: Arc<RgbImage>,
+    /// The ground truth, the image's size.
+    pub truth: Mask,
+    /// Pixels that count neither way (GrabCut's 128 band), if any.
+    pub ignore: Option<Mask>,
+}
+
+impl EvalObject {
+    /// `dataset/id`, how errors and reports name the object.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.dataset, self.id)
+    }
+
+    /// The confusion counts of a probability map thresholded at [`THRESHOLD`].
+    pub fn score(&self, map: &Plane) -> Confusion {
+        self.score_mask(&map.threshold(THRESHOLD))
+    }
+
+    /// The confusion counts of a binary prediction.
+    pub fn score_mask(&self, prediction: &Mask) -> Confusion {
+        Confusion::count(prediction, &self.truth, self.ignore.as_ref())
+    }
+
+    /// `map` with ignored pixels set to the truth, so that they count as no
+    /// error when a corrective scribble is simulated from it.
+    pub fn without_ignored_error(&self, map: &Plane) -> Plane {
+        let Some(ignore) = &self.ignore else {
+            return map.clone();
+        };
+        let mut out = map.clone();
+        let values = out.as_mut_slice();
+        for (i, (&ig, &t)) in ignore
+            .as_slice()
+            .iter()
+            .zip(self.truth.as_slice())
+            .enumerate()
+        {
+            if ig != 0 {
+                values[i] = f32::from(t);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,9 @@
+//! The files a run leaves behind: Markdown tables, curves, a contact sheet.
+
+mod curves;
+mod sheet;
+mod table;
+
+pub use curves::{write_curves_svg, Series};
+pub use sheet::{contact_sheet, SheetEntry};
+pub use table::markdown;

@@ -1,0 +1,416 @@
+//! The entry point: every protocol over every dataset, resumable, then the reports.
+
+use std::path::{Path, PathBuf};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::clicks::{run_clicks, ClickProtocol};
+use crate::dataset::{DatasetSpec, EvalDataset};
+use crate::error::{Error, Result};
+use crate::object::{EvalObject, THRESHOLD};
+use crate::predictor::{predict_timed, Interaction, Predictor};
+use crate::prompts::{run_prompt, PromptKind};
+use crate::record::{score_after, Method, ObjectRecord, RecordStore};
+use crate::report::{contact_sheet, markdown, write_curves_svg, Series, SheetEntry};
+use crate::strokes::{run_strokes, StrokeProtocol};
+use crate::summary::{summarize, CurveStats, Summary, SummaryParams};
+
+/// What to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalConfig {
+    /// The datasets, in column order.
+    pub datasets: Vec<DatasetSpec>,
+    /// Runs of the (random) scribble protocol per object (default 3).
+    pub seeds: u64,
+    /// The scribble protocol.
+    pub strokes: StrokeProtocol,
+    /// The click protocol.
+    pub clicks: ClickProtocol,
+    /// Strokes behind Table 1's "scribble + corrective" row (paper: 2, one correction).
+    pub corrective_row_strokes: usize,
+    /// Objects on the contact sheet (the worst ones).
+    pub worst: usize,
+    /// At most this many images per dataset (a quick smoke run); `None` for all.
+    pub max_images: Option<usize>,
+}
+
+impl EvalConfig {
+    /// The defaults over `datasets`: 3 seeds, 20 strokes, 20 clicks, 16 worst.
+    pub fn new(datasets: Vec<DatasetSpec>) -> Self {
+        Self {
+            datasets,
+            seeds: 3,
+            strokes: StrokeProtocol::default(),
+            clicks: ClickProtocol::default(),
+            corrective_row_strokes: 2,
+            worst: 16,
+            max_images: None,
+        }
+    }
+}
+
+/// The models to evaluate; a protocol whose predictor is absent is skipped.
+#[derive(Default)]
+pub struct Predictors<'a> {
+    /// Takes [`Interaction::Strokes`]: the scribble rows, curves and clicks.
+    pub scribble: Option<&'a mut dyn Predictor>,
+    /// Takes [`Interaction::Box`].
+    pub boxes: Option<&'a mut dyn Predictor>,
+    /// Takes [`Interaction::Extremes`].
+    pub extremes: Option<&'a mut dyn Predictor>,
+}
+
+impl Predictors<'_> {
+    /// The predictor serving `method`.
+    fn get(&mut self, method: Method) -> Option<&mut dyn Predictor> {
+        let slot = match method {
+            Method::Scribble | Method::Clicks => &mut self.scribble,
+            Method::Box => &mut self.boxes,
+            Method::Extremes => &mut self.extremes,
+        };
+        match slot {
+            Some(p) => Some(&mut **p),
+            None => None,
+        }
+    }
+}
+
+/// Where the run is, reported after each image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// The dataset being run.
+    pub dataset: String,
+    /// Images finished in this dataset.
+    pub done: usize,
+    /// Images in this dataset.
+    pub total: usize,
+    /// Protocol runs computed so far (all datasets).
+    pub computed: usize,
+    /// Protocol runs taken from an earlier run's records.
+    pub reused: usize,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct EvalOutcome {
+    /// The figures.
+    pub summary: Summary,
+    /// The files written, in `out_dir`.
+    pub files: Vec<PathBuf>,
+    /// Protocol runs computed now.
+    pub computed: usize,
+    /// Protocol runs reused from `records.jsonl`.
+    pub reused: usize,
+}
+
+/// The file names a run writes in its output folder.
+pub mod files {
+    /// The configuration the records were made with.
+    pub const CONFIG: &str = "config.txt";
+    /// One JSON line per (dataset, object, method, seed).
+    pub const RECORDS: &str = "records.jsonl";
+    /// The summary figures.
+    pub const SUMMARY: &str = "summary.json";
+    /// Table 1 and the other tables.
+    pub const TABLE: &str = "table.md";
+    /// Mean DICE after 1, 2, … strokes per dataset.
+    pub const STROKE_CURVES: &str = "dice_vs_strokes.svg";
+    /// Mean IoU after 1, 2, … clicks per dataset.
+    pub const CLICK_CURVES: &str = "iou_vs_clicks.svg";
+    /// The worst objects: strokes, prediction, truth.
+    pub const WORST: &str = "worst.png";
+}
+
+/// The seed of one object's run: a hash of dataset, object and seed index,
+/// so that results do not depend on the order objects are run in.
+fn object_seed(object: &EvalObject, seed: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in object.name().bytes().chain(seed.to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Runs `method` on `object` with seed index `seed`.
+fn run_method(
+    predictor: &mut dyn Predictor,
+    config: &EvalConfig,
+    object: &EvalObject,
+    method: Method,
+    seed: u64,
+) -> Result<Option<ObjectRecord>> {
+    let trace = match method {
+        Method::Scribble => {
+            let mut rng = ChaCha8Rng::seed_from_u64(object_seed(object, seed));
+            Some(run_strokes(predictor, object, &config.strokes, &mut rng)?)
+        }
+        Method::Clicks => Some(run_clicks(predictor, object, &config.clicks)?),
+        Method::Box => run_prompt(predictor, object, PromptKind::Box)?,
+        Method::Extremes => run_prompt(predictor, object, PromptKind::Extremes)?,
+    };
+    Ok(trace.map(|t| ObjectRecord::new(object, method, predictor.name(), seed, &t)))
+}
+
+/// Seeds a method runs with: all for the random scribbles, one otherwise.
+fn seeds(config: &EvalConfig, method: Method) -> u64 {
+    if method == Method::Scribble {
+        config.seeds
+    } else {
+        1
+    }
+}
+
+/// A description of the run that must match for records to be reused.
+fn fingerprint(config: &EvalConfig, predictors: &mut Predictors) -> String {
+    let names: Vec<String> = Method::ALL
+        .into_iter()
+        .map(|m| {
+            format!(
+                "{m:?}: {:?}",
+                predictors.get(m).map(|p| p.name().to_string())
+            )
+        })
+        .collect();
+    let mut c = config.clone();
+    c.worst = 0; // the sheet's size does not change any record
+    format!("{c:#?}\npredictors: {names:#?}\n")
+}
+
+/// Refuses an output folder holding records of another configuration.
+fn check_config(out_dir: &Path, fingerprint: &str) -> Result<()> {
+    let path = out_dir.join(files::CONFIG);
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old != fingerprint => Err(Error::ConfigChanged { path }),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&path, fingerprint).map_err(|e| Error::io(&path, e))
+        }
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Runs every protocol that has a predictor over every dataset in
+/// `config`, appending per-object records to `out_dir/records.jsonl`
+/// (existing ones are kept and skipped, so an interrupted run resumes),
+/// then writes the reports (see [`files`]) and returns the summary.
+///
+/// `progress` is called after each image.
+pub fn run_eval(
+    config: &EvalConfig,
+    predictors: &mut Predictors,
+    out_dir: &Path,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<EvalOutcome> {
+    if config.seeds == 0 || config.strokes.max_strokes == 0 || config.corrective_row_strokes == 0 {
+        return Err(Error::Config(
+            "seeds, strokes and corrective-row strokes must be at least 1".into(),
+        ));
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    check_config(out_dir, &fingerprint(config, predictors))?;
+    let mut store = RecordStore::open(&out_dir.join(files::RECORDS))?;
+    let datasets = config
+        .datasets
+        .iter()
+        .map(EvalDataset::open)
+        .collect::<Result<Vec<_>>>()?;
+    let (mut computed, mut reused) = (0, 0);
+    for dataset in &datasets {
+        let total = config
+            .max_images
+            .map_or(dataset.len(), |m| m.min(dataset.len()));
+        for index in 0..total {
+            for object in dataset.load(index)? {
+                for method in Method::ALL {
+                    for seed in 0..seeds(config, method) {
+                        let key = (object.dataset.clone(), object.id.clone(), method, seed);
+                        let Some(predictor) = predictors.get(method) else {
+                            continue;
+                        };
+                        if store.contains(&key) {
+                            reused += 1;
+                            continue;
+                        }
+                        if let Some(r) = run_method(predictor, config, &object, method, seed)? {
+                            store.append(r)?;
+                            computed += 1;
+                        }
+                    }
+                }
+            }
+            progress(&Progress {
+                dataset: dataset.name().to_string(),
+                done: index + 1,
+                total,
+                computed,
+                reused,
+            });
+        }
+    }
+    let params = SummaryParams {
+        datasets: config.datasets.iter().map(|d| d.name.clone()).collect(),
+        max_strokes: config.strokes.max_strokes,
+        max_clicks: config.clicks.max_clicks,
+        corrective_row_strokes: config.corrective_row_strokes,
+    };
+    let summary = summarize(store.records(), params);
+    let mut files = write_reports(&summary, out_dir)?;
+    if config.worst > 0 {
+        if let Some(path) = write_worst(config, predictors, &datasets, store.records(), out_dir)? {
+            files.push(path);
+        }
+    }
+    files.push(out_dir.join(files::RECORDS));
+    Ok(EvalOutcome {
+        summary,
+        files,
+        computed,
+        reused,
+    })
+}
+
+/// The mean curve of each dataset as a plot series.
+fn series(stats: &[CurveStats]) -> Vec<Series> {
+    stats
+        .iter()
+        .map(|s| Series {
+            label: format!("{} ({} objects)", s.dataset, s.objects),
+            points: s
+                .curve
+                .iter()
+                .enumerate()
+                .map(|(i, m)| ((i + 1) as f64, m.mean))
+                .collect(),
+        })
+        .collect()
+}
+
+/// `summary.json`, `table.md` and the curves.
+fn write_reports(summary: &Summary, out_dir: &Path) -> Result<Vec<PathBuf>> {
+    let write = |name: &str, text: &str| -> Result<PathBuf> {
+        let path = out_dir.join(name);
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        Ok(path)
+    };
+    let json = serde_json::to_string_pretty(summary).map_err(|source| Error::Json {
+        path: out_dir.join(files::SUMMARY),
+        line: 0,
+        source,
+    })?;
+    let mut written = vec![
+        write(files::SUMMARY, &json)?,
+        write(files::TABLE, &markdown(summary))?,
+    ];
+    let plots = [
+        (
+            &summary.strokes,
+            files::STROKE_CURVES,
+            "Mean DICE vs strokes",
+            "strokes",
+            "DICE",
+        ),
+        (
+            &summary.clicks,
+            files::CLICK_CURVES,
+            "Mean IoU vs clicks",
+            "clicks",
+            "IoU",
+        ),
+    ];
+    for (stats, name, title, x, y) in plots {
+        if !stats.is_empty() {
+            let path = out_dir.join(name);
+            write_curves_svg(&path, title, x, y, &series(stats))?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// The method whose records rank the objects for the contact sheet: the
+/// scribble protocol when it ran, else clicks, box, extreme points.
+fn sheet_method(records: &[ObjectRecord]) -> Option<Method> {
+    [
+        Method::Scribble,
+        Method::Clicks,
+        Method::Box,
+        Method::Extremes,
+    ]
+    .into_iter()
+    .find(|&m| records.iter().any(|r| r.method == m))
+}
+
+/// The `count` lowest-scoring seed-0 records of `method` (final DICE), lowest first.
+pub fn worst_records(records: &[ObjectRecord], method: Method, count: usize) -> Vec<&ObjectRecord> {
+    let mut pool: Vec<&ObjectRecord> = records
+        .iter()
+        .filter(|r| r.method == method && r.seed == 0)
+        .collect();
+    let last = |r: &ObjectRecord| score_after(&r.dice, r.dice.len());
+    pool.sort_by(|a, b| last(a).total_cmp(&last(b)));
+    pool.truncate(count);
+    pool
+}
+
+/// Re-runs the predictor on the worst objects with their recorded input
+/// and writes the contact sheet.
+fn write_worst(
+    config: &EvalConfig,
+    predictors: &mut Predictors,
+    datasets: &[EvalDataset],
+    records: &[ObjectRecord],
+    out_dir: &Path,
+) -> Result<Option<PathBuf>> {
+    let Some(method) = sheet_method(records) else {
+        return Ok(None);
+    };
+    let Some(predictor) = predictors.get(method) else {
+        return Ok(None);
+    };
+    let mut rows = Vec::new();
+    for record in worst_records(records, method, config.worst) {
+        let Some(dataset) = datasets.iter().find(|d| d.name() == record.dataset) else {
+            continue;
+        };
+        let Some(index) = dataset.find(&record.image) else {
+            continue;
+        };
+        let Some(object) = dataset
+            .load(index)?
+            .into_iter()
+            .find(|o| o.id == record.object)
+        else {
+            continue;
+        };
+        let strokes = record.strokes();
+        let interaction = match method {
+            Method::Box => PromptKind::Box.interaction(&object),
+            Method::Extremes => PromptKind::Extremes.interaction(&object),
+            Method::Scribble | Method::Clicks => Some(Interaction::Strokes(strokes.clone())),
+        };
+        let Some(interaction) = interaction else {
+            continue;
+        };
+        let map = predict_timed(predictor, &object.image, &interaction, &object.name())?.map;
+        rows.push((object, strokes, map.threshold(THRESHOLD)));
+    }
+    let entries: Vec<SheetEntry> = rows
+        .iter()
+        .map(|(o, strokes, prediction)| SheetEntry {
+            image: &o.image,
+            strokes,
+            prediction,
+            truth: &o.truth,
+            ignore: o.ignore.as_ref(),
+        })
+        .collect();
+    let path = out_dir.join(files::WORST);
+    contact_sheet(&entries, 2)
+        .save(&path)
+        .map_err(|source| Error::Image {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Some(path))
+}

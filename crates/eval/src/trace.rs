@@ -1,0 +1,82 @@
+//! What one protocol run on one object produced: a score after every call.
+
+use std::time::Duration;
+
+use scribseg_sim::{Plane, Stroke};
+
+use crate::error::Result;
+use crate::metrics::Confusion;
+use crate::object::EvalObject;
+use crate::predictor::{predict_timed, Interaction, Predictor};
+
+/// The scores after one predictor call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    /// DICE of the thresholded map.
+    pub dice: f64,
+    /// IoU of the thresholded map.
+    pub iou: f64,
+    /// Wall-clock time of the call.
+    pub latency: Duration,
+    /// Strokes (polylines) added before this call; 0 for box and extreme points.
+    pub strokes_added: usize,
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// A one-shot input (box, extreme points): one call.
+    OneShot,
+    /// The interaction budget was used up.
+    Budget,
+    /// The error fell under the corrective rule's 1%: no further stroke.
+    NoCorrection,
+    /// The target score was reached (clicks).
+    Reached,
+    /// No unclicked error pixel is left (clicks).
+    NoErrorLeft,
+}
+
+/// Scores after each call, the strokes that were given, and the last map.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// One entry per predictor call, in order.
+    pub steps: Vec<Step>,
+    /// Every stroke given, oldest first (empty for box and extreme points).
+    pub strokes: Vec<Stroke>,
+    /// Why the run ended.
+    pub stop: Stop,
+    /// The last probability map.
+    pub map: Plane,
+}
+
+impl Trace {
+    /// The DICE after each call.
+    pub fn dice(&self) -> Vec<f64> {
+        self.steps.iter().map(|s| s.dice).collect()
+    }
+
+    /// The IoU after each call.
+    pub fn iou(&self) -> Vec<f64> {
+        self.steps.iter().map(|s| s.iou).collect()
+    }
+}
+
+/// One timed, scored call; `strokes_added` is recorded in the step.
+pub(crate) fn scored_call(
+    predictor: &mut dyn Predictor,
+    object: &EvalObject,
+    interaction: &Interaction,
+    strokes_added: usize,
+) -> Result<(Step, Plane)> {
+    let timed = predict_timed(predictor, &object.image, interaction, &object.name())?;
+    let c: Confusion = object.score(&timed.map);
+    let step = Step {
+        dice: c.dice(),
+        iou: c.iou(),
+        latency: timed.latency,
+        strokes_added,
+    };
+    Ok((step, timed.map))
+}
