@@ -282,6 +282,7 @@ fn series(stats: &[CurveStats]) -> Vec<Series> {
                 .enumerate()
                 .map(|(i, m)| ((i + 1) as f64, m.mean))
                 .collect(),
+            spread: s.curve.iter().map(|m| m.std).collect(),
         })
         .collect()
 }
