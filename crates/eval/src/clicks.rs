@@ -65,27 +65,19 @@ pub fn next_click(
     clicked: &Mask,
 ) -> Option<Click> {
     let (w, h) = (truth.width(), truth.height());
-    let counts = |i: usize| ignore.is_none_or(|m| m.as_slice()[i] == 0);
     let region = |wanted: bool| -> Vec<f32> {
-        let padded = Mask::from_fn(w + 2, h + 2, |x, y| {
-            if x == 0 || y == 0 || x > w || y > h {
-                return false;
-            }
-            let i = (y - 1) * w + (x - 1);
+        let error = Mask::from_fn(w, h, |x, y| {
+            let i = y * w + x;
             let (t, p) = (truth.as_slice()[i] != 0, prediction.as_slice()[i] != 0);
-            t == wanted && p != wanted && counts(i)
+            t == wanted && p != wanted && ignore.is_none_or(|m| m.as_slice()[i] == 0)
         });
-        let d = distance_to_background(&padded);
-        (0..w * h)
-            .map(|i| {
-                let (x, y) = (i % w, i / w);
-                if clicked.as_slice()[i] != 0 {
-                    0.0
-                } else {
-                    d[(y + 1) * (w + 2) + x + 1]
-                }
-            })
-            .collect()
+        let mut d = padded_distance(&error);
+        for (v, &c) in d.iter_mut().zip(clicked.as_slice()) {
+            if c != 0 {
+                *v = 0.0;
+            }
+        }
+        d
     };
     let (false_negative, false_positive) = (region(true), region(false));
     let max = |d: &[f32]| d.iter().copied().fold(0.0f32, f32::max);
@@ -104,6 +96,32 @@ pub fn next_click(
         y: i / w,
         polarity,
     })
+}
+
+/// For each pixel of `region`, the exact Euclidean distance to the nearest
+/// pixel outside it, the image padded by a 1-pixel zero border (0 outside
+/// the region).
+///
+/// Computed on the region's bounding box grown by one pixel: that ring is
+/// all background, and clamping any farther background pixel onto it
+/// brings it closer, so the result equals the transform of the whole padded
+/// image at a fraction of its cost once the error is small.
+fn padded_distance(region: &Mask) -> Vec<f32> {
+    let (w, h) = (region.width(), region.height());
+    let mut out = vec![0.0; w * h];
+    let Some(r) = region.bounding_box() else {
+        return out;
+    };
+    let (cw, ch) = (r.width() + 2, r.height() + 2);
+    let crop = Mask::from_fn(cw, ch, |x, y| {
+        region.get((r.x0 + x) as isize - 1, (r.y0 + y) as isize - 1)
+    });
+    let d = distance_to_background(&crop);
+    for y in r.y0..r.y1 {
+        let from = (y - r.y0 + 1) * cw + 1;
+        out[y * w + r.x0..y * w + r.x1].copy_from_slice(&d[from..from + r.width()]);
+    }
+    out
 }
 
 /// Runs the click protocol on `object`: clicks until the IoU reaches
@@ -154,6 +172,36 @@ mod tests {
         Mask::from_fn(rows[0].len(), rows.len(), |x, y| {
             rows[y].as_bytes()[x] == b'#'
         })
+    }
+
+    /// The obvious version: the whole image padded by one pixel.
+    fn reference_padded_distance(region: &Mask) -> Vec<f32> {
+        let (w, h) = (region.width(), region.height());
+        let padded = Mask::from_fn(w + 2, h + 2, |x, y| {
+            region.get(x as isize - 1, y as isize - 1)
+        });
+        let d = distance_to_background(&padded);
+        (0..w * h)
+            .map(|i| d[(i / w + 1) * (w + 2) + i % w + 1])
+            .collect()
+    }
+
+    #[test]
+    fn cropped_distance_equals_the_whole_padded_transform() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for case in 0..200 {
+            let (w, h) = (rng.random_range(1..24), rng.random_range(1..24));
+            let density = rng.random_range(0.0..1.0);
+            // Blobs in a random sub-rectangle, sometimes touching the border.
+            let (x0, y0) = (rng.random_range(0..w), rng.random_range(0..h));
+            let region = Mask::from_fn(w, h, |x, y| x >= x0 && y >= y0 && rng.random_bool(density));
+            assert_eq!(
+                padded_distance(&region),
+                reference_padded_distance(&region),
+                "case {case}: {w}x{h}"
+            );
+        }
     }
 
     #[test]
