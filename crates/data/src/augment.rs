@@ -85,20 +85,20 @@ fn flip(sample: &mut ObjectSample, horizontal: bool, vertical: bool) {
 }
 
 fn flip_mask(m: &Mask, horizontal: bool, vertical: bool) -> Mask {
-    let (w, h) = (m.width() as isize, m.height() as isize);
-    Mask::from_fn(m.width(), m.height(), |x, y| {
-        let sx = if horizontal {
-            w - 1 - x as isize
+    let w = m.width().max(1);
+    let mut rows: Vec<&[u8]> = m.as_slice().chunks_exact(w).collect();
+    if vertical {
+        rows.reverse();
+    }
+    let mut data = Vec::with_capacity(m.as_slice().len());
+    for row in rows {
+        if horizontal {
+            data.extend(row.iter().rev());
         } else {
-            x as isize
-        };
-        let sy = if vertical {
-            h - 1 - y as isize
-        } else {
-            y as isize
-        };
-        m.get(sx, sy)
-    })
+            data.extend_from_slice(row);
+        }
+    }
+    Mask::from_vec(m.width(), m.height(), data).expect("same size as the input")
 }
 
 fn colour_jitter(sample: &mut ObjectSample, params: &AugmentParams, rng: &mut impl Rng) {

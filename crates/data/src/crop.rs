@@ -94,81 +94,123 @@ impl Window {
 /// not aliased away.
 pub fn crop_rgb(image: &RgbImage, window: &Window, width: usize, height: usize) -> RgbImage {
     let (w, h) = (image.width() as usize, image.height() as usize);
-    let raw = image.as_raw();
-    let mut out = vec![0u8; width * height * 3];
-    let step_x = window.width / width as f32;
-    let step_y = window.height / height as f32;
-    let n = (step_x.max(step_y) / 2.0).ceil().clamp(1.0, 4.0) as usize;
-    for j in 0..height {
-        for i in 0..width {
-            let (cx, cy) = window.source_centre(i, j, width, height);
-            let mut acc = [0f32; 3];
-            for sy in 0..n {
-                for sx in 0..n {
-                    let x = cx + ((sx as f32 + 0.5) / n as f32 - 0.5) * step_x;
-                    let y = cy + ((sy as f32 + 0.5) / n as f32 - 0.5) * step_y;
-                    bilinear_rgb(raw, w, h, x, y, &mut acc);
-                }
-            }
-            let o = (j * width + i) * 3;
-            for c in 0..3 {
-                out[o + c] = (acc[c] / (n * n) as f32).round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    }
-    RgbImage::from_raw(width as u32, height as u32, out).expect("three bytes per pixel")
+    let step = (window.width / width as f32).max(window.height / height as f32);
+    let n = (step / 2.0).ceil().clamp(1.0, 4.0) as usize;
+    let out = resample(image.as_raw(), w, h, 3, window, width, height, n);
+    let bytes = out
+        .iter()
+        .map(|&v| v.round().clamp(0.0, 255.0) as u8)
+        .collect();
+    RgbImage::from_raw(width as u32, height as u32, bytes).expect("three bytes per pixel")
 }
 
-/// Adds the bilinear sample at `(x, y)` (pixel-centre frame) to `acc`.
-#[inline]
-fn bilinear_rgb(raw: &[u8], w: usize, h: usize, x: f32, y: f32, acc: &mut [f32; 3]) {
-    let (xf, yf) = (x.floor(), y.floor());
-    let (fx, fy) = (x - xf, y - yf);
-    let (x0, y0) = (xf as isize, yf as isize);
-    for (dy, wy) in [(0, 1.0 - fy), (1, fy)] {
-        for (dx, wx) in [(0, 1.0 - fx), (1, fx)] {
-            let (px, py) = (x0 + dx, y0 + dy);
-            if px < 0 || py < 0 || px >= w as isize || py >= h as isize || wx * wy == 0.0 {
-                continue;
+/// Source taps `(index, weight)` of each output position along one axis:
+/// `n` bilinear samples per output pixel, averaged; taps outside `0..len` are dropped.
+fn taps(out_len: usize, len: usize, start: f32, extent: f32, n: usize) -> Vec<Vec<(usize, f32)>> {
+    let step = extent / out_len as f32;
+    (0..out_len)
+        .map(|i| {
+            let centre = start + (i as f32 + 0.5) * step - 0.5;
+            let mut t = Vec::with_capacity(2 * n);
+            for s in 0..n {
+                let p = centre + ((s as f32 + 0.5) / n as f32 - 0.5) * step;
+                let p0 = p.floor();
+                let f = p - p0;
+                for (k, wk) in [(p0, 1.0 - f), (p0 + 1.0, f)] {
+                    if wk > 0.0 && k >= 0.0 && k < len as f32 {
+                        t.push((k as usize, wk / n as f32));
+                    }
+                }
             }
-            let o = (py as usize * w + px as usize) * 3;
-            for c in 0..3 {
-                acc[c] += wx * wy * f32::from(raw[o + c]);
+            t
+        })
+        .collect()
+}
+
+/// Separable resampling of a `w × h × channels` raster over `window` to
+/// `width × height` (bilinear, `n × n` supersampling, zero outside).
+#[allow(clippy::too_many_arguments)]
+fn resample<T: Copy + Into<f32>>(
+    src: &[T],
+    w: usize,
+    h: usize,
+    channels: usize,
+    window: &Window,
+    width: usize,
+    height: usize,
+    n: usize,
+) -> Vec<f32> {
+    let xt = taps(width, w, window.x0, window.width, n);
+    let yt = taps(height, h, window.y0, window.height, n);
+    let row_len = width * channels;
+    // Horizontal pass, computed once per source row that some output row uses.
+    let mut rows: Vec<Option<Vec<f32>>> = vec![None; h];
+    let mut out = vec![0f32; row_len * height];
+    for (out_row, ty) in out.chunks_exact_mut(row_len.max(1)).zip(&yt) {
+        for &(y, wy) in ty {
+            let row = rows[y].get_or_insert_with(|| {
+                let src_row = &src[y * w * channels..(y + 1) * w * channels];
+                let mut r = vec![0f32; row_len];
+                for (cell, tx) in r.chunks_exact_mut(channels).zip(&xt) {
+                    for &(x, wx) in tx {
+                        for (c, v) in cell.iter_mut().enumerate() {
+                            *v += wx * src_row[x * channels + c].into();
+                        }
+                    }
+                }
+                r
+            });
+            for (o, &v) in out_row.iter_mut().zip(row.iter()) {
+                *o += wy * v;
             }
         }
     }
+    out
 }
 
 /// Nearest-neighbour crop of a mask; pixels outside it are background.
 pub fn crop_mask(mask: &Mask, window: &Window, width: usize, height: usize) -> Mask {
-    Mask::from_fn(width, height, |i, j| {
-        let (x, y) = window.source_centre(i, j, width, height);
-        mask.get(x.round() as isize, y.round() as isize)
-    })
+    // Nearest neighbour is separable: look up each column's and row's source once.
+    let nearest = |n: usize, limit: usize, at: &dyn Fn(usize) -> f32| -> Vec<Option<usize>> {
+        (0..n)
+            .map(|i| {
+                let v = at(i).round();
+                (v >= 0.0 && v < limit as f32).then_some(v as usize)
+            })
+            .collect()
+    };
+    let xs = nearest(width, mask.width(), &|i| {
+        window.source_centre(i, 0, width, height).0
+    });
+    let ys = nearest(height, mask.height(), &|j| {
+        window.source_centre(0, j, width, height).1
+    });
+    let src = mask.as_slice();
+    let mut data = vec![0u8; width * height];
+    for (row, y) in data.chunks_exact_mut(width.max(1)).zip(&ys) {
+        let Some(y) = *y else { continue };
+        let src_row = &src[y * mask.width()..(y + 1) * mask.width()];
+        for (out, x) in row.iter_mut().zip(&xs) {
+            if let Some(x) = *x {
+                *out = src_row[x];
+            }
+        }
+    }
+    Mask::from_vec(width, height, data).expect("width × height pixels")
 }
 
 /// Bilinear crop of a float plane (scribble or encoding channels); outside is 0.
 pub fn crop_plane(plane: &Plane, window: &Window, width: usize, height: usize) -> Plane {
-    let (w, h) = (plane.width() as isize, plane.height() as isize);
-    let src = plane.as_slice();
-    let mut out = Vec::with_capacity(width * height);
-    for j in 0..height {
-        for i in 0..width {
-            let (x, y) = window.source_centre(i, j, width, height);
-            let (xf, yf) = (x.floor(), y.floor());
-            let (fx, fy) = (x - xf, y - yf);
-            let mut v = 0.0;
-            for (dy, wy) in [(0, 1.0 - fy), (1, fy)] {
-                for (dx, wx) in [(0, 1.0 - fx), (1, fx)] {
-                    let (px, py) = (xf as isize + dx, yf as isize + dy);
-                    if px >= 0 && py >= 0 && px < w && py < h {
-                        v += wx * wy * src[(py * w + px) as usize];
-                    }
-                }
-            }
-            out.push(v);
-        }
-    }
+    let out = resample(
+        plane.as_slice(),
+        plane.width(),
+        plane.height(),
+        1,
+        window,
+        width,
+        height,
+        1,
+    );
     Plane::from_vec(width, height, out).expect("width × height values")
 }
 
@@ -298,6 +340,60 @@ mod tests {
             v[0] == 0.0 && (v[1] - 0.25).abs() < 1e-6 && (v[2] - 0.75).abs() < 1e-6,
             "{v:?}"
         );
+    }
+
+    /// The obvious per-pixel bilinear sampler, to check the separable one against.
+    fn naive_crop(plane: &Plane, win: &Window, width: usize, height: usize) -> Vec<f32> {
+        let (w, h) = (plane.width() as isize, plane.height() as isize);
+        let at = |x: isize, y: isize| {
+            if x < 0 || y < 0 || x >= w || y >= h {
+                0.0
+            } else {
+                plane.get(x as usize, y as usize)
+            }
+        };
+        let mut out = Vec::new();
+        for j in 0..height {
+            for i in 0..width {
+                let (x, y) = win.source_centre(i, j, width, height);
+                let (x0, y0) = (x.floor(), y.floor());
+                let (fx, fy) = (x - x0, y - y0);
+                let (x0, y0) = (x0 as isize, y0 as isize);
+                out.push(
+                    (1.0 - fy) * ((1.0 - fx) * at(x0, y0) + fx * at(x0 + 1, y0))
+                        + fy * ((1.0 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1)),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn separable_resampling_matches_the_naive_sampler() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let values = (0..30 * 20).map(|_| rng.random_range(0.0..1.0)).collect();
+        let plane = Plane::from_vec(30, 20, values).expect("30 × 20");
+        for _ in 0..50 {
+            let win = Window {
+                x0: rng.random_range(-10.0..25.0),
+                y0: rng.random_range(-10.0..15.0),
+                width: rng.random_range(2.0..40.0),
+                height: rng.random_range(2.0..40.0),
+            };
+            let (cw, ch) = (rng.random_range(1..40), rng.random_range(1..40));
+            let ours = crop_plane(&plane, &win, cw, ch);
+            for (k, (a, b)) in ours
+                .as_slice()
+                .iter()
+                .zip(naive_crop(&plane, &win, cw, ch))
+                .enumerate()
+            {
+                assert!(
+                    (a - b).abs() < 1e-4,
+                    "{win:?} {cw}x{ch} pixel {k}: {a} vs {b}"
+                );
+            }
+        }
     }
 
     #[test]

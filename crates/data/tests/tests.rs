@@ -3,3 +3,4 @@
 mod util;
 
 mod coco;
+mod datasets;
