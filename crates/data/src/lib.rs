@@ -1,4 +1,46 @@
-//! Datasets for scribseg.
+//! Datasets for scribseg: readers, splits, mixtures, crops and training shards.
+//!
+//! Readers turn the datasets on disk into plain [`Sample`]s (an RGB image,
+//! its objects as [`scribseg_sim::Mask`]s, an ignore mask), never tensors:
+//! [`CocoSource`] (polygons, RLE, compressed RLE, crowds as ignore),
+//! [`MaskFolderSource`] (binary, instance, palette and label-map PNGs, the
+//! `eval/` one-mask-per-instance layout) and [`DecathlonSource`] (NIfTI
+//! volumes sliced along all three axes). A [`Config`] (TOML) names the
+//! datasets; a [`Dataset`] adds the deterministic by-image / by-volume
+//! [`Split`] and skips bad files with a count ([`ScanReport`]). Training
+//! examples are [`ObjectSample`]s: one target, the image's other objects as
+//! negatives, cropped by [`Window`] to any size and augmented;
+//! [`pack`] writes them into shards that [`ShardReader`] serves at memory
+//! speed, drawn by dataset weight through a [`ShardSampler`].
+//!
+//! # Example
+//!
+//! ```
+//! use rand::SeedableRng;
+//! use scribseg_data::{AugmentParams, CropParams, Modality, ObjectSample, Rle};
+//! use scribseg_sim::Mask;
+//!
+//! // A COCO compressed RLE (pycocotools' string form) decodes to a mask…
+//! let mask = Rle::from_compressed("1231ON", 3, 4).unwrap().to_mask().unwrap();
+//! assert_eq!(mask.area(), 6);
+//!
+//! // …and any object becomes a 128×128 training crop with its transform.
+//! let sample = ObjectSample {
+//!     image: image::RgbImage::new(300, 200),
+//!     target: Mask::from_fn(300, 200, |x, y| (100..160).contains(&x) && (50..90).contains(&y)),
+//!     others: vec![],
+//!     ignore: None,
+//!     modality: Modality::Photo,
+//!     label: "box".into(),
+//! };
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+//! let (crop, to_crop) = sample
+//!     .random_crop(&CropParams::default(), &AugmentParams::none(), &mut rng)
+//!     .unwrap();
+//! assert_eq!((crop.image.width(), crop.target.width()), (128, 128));
+//! assert!(crop.target.area() > 1000);
+//! assert!(to_crop.sx > 1.0, "a 60-px object is enlarged");
+//! ```
 #![deny(missing_docs)]
 
 mod augment;

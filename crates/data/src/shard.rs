@@ -269,7 +269,7 @@ impl ShardReader {
                 path: self.path.clone(),
                 source,
             })?
-            .to_rgb8();
+            .into_rgb8();
         if (image.width() as usize, image.height() as usize) != (size, size) {
             return Err(bad("image size differs from the record's"));
         }
