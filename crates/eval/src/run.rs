@@ -5,16 +5,20 @@ use std::path::{Path, PathBuf};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+mod reports;
+mod worst;
+
+pub use worst::worst_records;
+
 use crate::clicks::{run_clicks, ClickProtocol};
 use crate::dataset::{DatasetSpec, EvalDataset};
 use crate::error::{Error, Result};
-use crate::object::{EvalObject, THRESHOLD};
-use crate::predictor::{predict_timed, Interaction, Predictor};
+use crate::object::EvalObject;
+use crate::predictor::Predictor;
 use crate::prompts::{run_prompt, PromptKind};
-use crate::record::{score_after, Method, ObjectRecord, RecordStore};
-use crate::report::{contact_sheet, markdown, write_curves_svg, Series, SheetEntry};
+use crate::record::{Method, ObjectRecord, RecordStore};
 use crate::strokes::{run_strokes, StrokeProtocol};
-use crate::summary::{summarize, CurveStats, Summary, SummaryParams};
+use crate::summary::{summarize, Summary, SummaryParams};
 
 /// What to run.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,6 +74,7 @@ impl Predictors<'_> {
             Method::Extremes => &mut self.extremes,
         };
         match slot {
+            // Reborrowed, not `as_deref_mut`: the trait object's lifetime shortens here.
             Some(p) => Some(&mut **p),
             None => None,
         }
@@ -255,9 +260,11 @@ pub fn run_eval(
         corrective_row_strokes: config.corrective_row_strokes,
     };
     let summary = summarize(store.records(), params);
-    let mut files = write_reports(&summary, out_dir)?;
+    let mut files = reports::write_reports(&summary, out_dir)?;
     if config.worst > 0 {
-        if let Some(path) = write_worst(config, predictors, &datasets, store.records(), out_dir)? {
+        if let Some(path) =
+            worst::write_worst(config, predictors, &datasets, store.records(), out_dir)?
+        {
             files.push(path);
         }
     }
@@ -268,150 +275,4 @@ pub fn run_eval(
         computed,
         reused,
     })
-}
-
-/// The mean curve of each dataset as a plot series.
-fn series(stats: &[CurveStats]) -> Vec<Series> {
-    stats
-        .iter()
-        .map(|s| Series {
-            label: format!("{} ({} objects)", s.dataset, s.objects),
-            points: s
-                .curve
-                .iter()
-                .enumerate()
-                .map(|(i, m)| ((i + 1) as f64, m.mean))
-                .collect(),
-            spread: s.curve.iter().map(|m| m.std).collect(),
-        })
-        .collect()
-}
-
-/// `summary.json`, `table.md` and the curves.
-fn write_reports(summary: &Summary, out_dir: &Path) -> Result<Vec<PathBuf>> {
-    let write = |name: &str, text: &str| -> Result<PathBuf> {
-        let path = out_dir.join(name);
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-        Ok(path)
-    };
-    let json = serde_json::to_string_pretty(summary).map_err(|source| Error::Json {
-        path: out_dir.join(files::SUMMARY),
-        line: 0,
-        source,
-    })?;
-    let mut written = vec![
-        write(files::SUMMARY, &json)?,
-        write(files::TABLE, &markdown(summary))?,
-    ];
-    let plots = [
-        (
-            &summary.strokes,
-            files::STROKE_CURVES,
-            "Mean DICE vs strokes",
-            "strokes",
-            "DICE",
-        ),
-        (
-            &summary.clicks,
-            files::CLICK_CURVES,
-            "Mean IoU vs clicks",
-            "clicks",
-            "IoU",
-        ),
-    ];
-    for (stats, name, title, x, y) in plots {
-        if !stats.is_empty() {
-            let path = out_dir.join(name);
-            write_curves_svg(&path, title, x, y, &series(stats))?;
-            written.push(path);
-        }
-    }
-    Ok(written)
-}
-
-/// The method whose records rank the objects for the contact sheet: the
-/// scribble protocol when it ran, else clicks, box, extreme points.
-fn sheet_method(records: &[ObjectRecord]) -> Option<Method> {
-    [
-        Method::Scribble,
-        Method::Clicks,
-        Method::Box,
-        Method::Extremes,
-    ]
-    .into_iter()
-    .find(|&m| records.iter().any(|r| r.method == m))
-}
-
-/// The `count` lowest-scoring seed-0 records of `method` (final DICE), lowest first.
-pub fn worst_records(records: &[ObjectRecord], method: Method, count: usize) -> Vec<&ObjectRecord> {
-    let mut pool: Vec<&ObjectRecord> = records
-        .iter()
-        .filter(|r| r.method == method && r.seed == 0)
-        .collect();
-    let last = |r: &ObjectRecord| score_after(&r.dice, r.dice.len());
-    pool.sort_by(|a, b| last(a).total_cmp(&last(b)));
-    pool.truncate(count);
-    pool
-}
-
-/// Re-runs the predictor on the worst objects with their recorded input
-/// and writes the contact sheet.
-fn write_worst(
-    config: &EvalConfig,
-    predictors: &mut Predictors,
-    datasets: &[EvalDataset],
-    records: &[ObjectRecord],
-    out_dir: &Path,
-) -> Result<Option<PathBuf>> {
-    let Some(method) = sheet_method(records) else {
-        return Ok(None);
-    };
-    let Some(predictor) = predictors.get(method) else {
-        return Ok(None);
-    };
-    let mut rows = Vec::new();
-    for record in worst_records(records, method, config.worst) {
-        let Some(dataset) = datasets.iter().find(|d| d.name() == record.dataset) else {
-            continue;
-        };
-        let Some(index) = dataset.find(&record.image) else {
-            continue;
-        };
-        let Some(object) = dataset
-            .load(index)?
-            .into_iter()
-            .find(|o| o.id == record.object)
-        else {
-            continue;
-        };
-        let strokes = record.strokes();
-        let interaction = match method {
-            Method::Box => PromptKind::Box.interaction(&object),
-            Method::Extremes => PromptKind::Extremes.interaction(&object),
-            Method::Scribble | Method::Clicks => Some(Interaction::Strokes(strokes.clone())),
-        };
-        let Some(interaction) = interaction else {
-            continue;
-        };
-        let map = predict_timed(predictor, &object.image, &interaction, &object.name())?.map;
-        rows.push((object, strokes, map.threshold(THRESHOLD)));
-    }
-    let entries: Vec<SheetEntry> = rows
-        .iter()
-        .map(|(o, strokes, prediction)| SheetEntry {
-            image: &o.image,
-            strokes,
-            prediction,
-            truth: &o.truth,
-            ignore: o.ignore.as_ref(),
-        })
-        .collect();
-    let path = out_dir.join(files::WORST);
-    contact_sheet(&entries, 2)
-        .save(&path)
-        .map_err(|source| Error::Image {
-            path: path.clone(),
-            source,
-        })?;
-    Ok(Some(path))
 }
