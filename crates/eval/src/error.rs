@@ -84,6 +84,16 @@ pub enum Error {
         /// The configuration file of the earlier run.
         path: PathBuf,
     },
+    /// The output folder holds records of another predictor for the same method.
+    #[error("{path}: records of predictor {stored}, now {current}; use a new output folder")]
+    PredictorChanged {
+        /// The records file.
+        path: PathBuf,
+        /// The predictor the records were made with.
+        stored: String,
+        /// The predictor of this run.
+        current: String,
+    },
     /// The configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -177,7 +177,8 @@ pub struct RecordStore {
     path: PathBuf,
     file: File,
     records: Vec<ObjectRecord>,
-    keys: std::collections::HashSet<RecordKey>,
+    /// Index into `records` by key.
+    keys: std::collections::HashMap<RecordKey, usize>,
 }
 
 impl RecordStore {
@@ -195,11 +196,12 @@ impl RecordStore {
             if !line.ends_with('\n') {
                 break; // the last line, cut short by an interruption: dropped
             }
-            let record = serde_json::from_str(line.trim_end()).map_err(|source| Error::Json {
-                path: path.to_path_buf(),
-                line: i + 1,
-                source,
-            })?;
+            let record: ObjectRecord =
+                serde_json::from_str(line.trim_end()).map_err(|source| Error::Json {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    source,
+                })?;
             records.push(record);
             kept += line.len();
         }
@@ -209,7 +211,11 @@ impl RecordStore {
             .open(path)
             .map_err(|e| Error::io(path, e))?;
         file.set_len(kept as u64).map_err(|e| Error::io(path, e))?;
-        let keys = records.iter().map(ObjectRecord::key).collect();
+        let keys = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key(), i))
+            .collect();
         Ok(Self {
             path: path.to_path_buf(),
             file,
@@ -220,7 +226,12 @@ impl RecordStore {
 
     /// Whether a record with `key` is stored.
     pub fn contains(&self, key: &RecordKey) -> bool {
-        self.keys.contains(key)
+        self.keys.contains_key(key)
+    }
+
+    /// The record stored under `key`.
+    pub fn get(&self, key: &RecordKey) -> Option<&ObjectRecord> {
+        self.keys.get(key).map(|&i| &self.records[i])
     }
 
     /// Appends `record` as one line and flushes it.
@@ -235,7 +246,7 @@ impl RecordStore {
             .write_all(line.as_bytes())
             .and_then(|()| self.file.flush())
             .map_err(|e| Error::io(&self.path, e))?;
-        self.keys.insert(record.key());
+        self.keys.insert(record.key(), self.records.len());
         self.records.push(record);
         Ok(())
     }
@@ -289,6 +300,7 @@ mod tests {
         let mut store = RecordStore::open(&path).expect("reopens");
         assert_eq!(store.records(), &[record("a", 0), record("a", 1)]);
         assert!(store.contains(&record("a", 1).key()));
+        assert_eq!(store.get(&record("a", 1).key()), Some(&record("a", 1)));
         assert!(!store.contains(&record("b", 0).key()));
         store.append(record("b", 0)).expect("append after the cut");
         drop(store);

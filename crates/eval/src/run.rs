@@ -166,20 +166,15 @@ fn seeds(config: &EvalConfig, method: Method) -> u64 {
     }
 }
 
-/// A description of the run that must match for records to be reused.
-fn fingerprint(config: &EvalConfig, predictors: &mut Predictors) -> String {
-    let names: Vec<String> = Method::ALL
-        .into_iter()
-        .map(|m| {
-            format!(
-                "{m:?}: {:?}",
-                predictors.get(m).map(|p| p.name().to_string())
-            )
-        })
-        .collect();
+/// A description of the run that must match for records to be reused:
+/// the configuration less what changes no record (the sheet's size, the
+/// image cap of a smoke run). Predictors are checked per record instead,
+/// so that methods can be added to a folder one at a time.
+fn fingerprint(config: &EvalConfig) -> String {
     let mut c = config.clone();
-    c.worst = 0; // the sheet's size does not change any record
-    format!("{c:#?}\npredictors: {names:#?}\n")
+    c.worst = 0;
+    c.max_images = None;
+    format!("{c:#?}\n")
 }
 
 /// Refuses an output folder holding records of another configuration.
@@ -213,7 +208,7 @@ pub fn run_eval(
         ));
     }
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
-    check_config(out_dir, &fingerprint(config, predictors))?;
+    check_config(out_dir, &fingerprint(config))?;
     let mut store = RecordStore::open(&out_dir.join(files::RECORDS))?;
     let datasets = config
         .datasets
@@ -233,7 +228,14 @@ pub fn run_eval(
                         let Some(predictor) = predictors.get(method) else {
                             continue;
                         };
-                        if store.contains(&key) {
+                        if let Some(old) = store.get(&key) {
+                            if old.predictor != predictor.name() {
+                                return Err(Error::PredictorChanged {
+                                    path: out_dir.join(files::RECORDS),
+                                    stored: old.predictor.clone(),
+                                    current: predictor.name().to_string(),
+                                });
+                            }
                             reused += 1;
                             continue;
                         }

@@ -136,11 +136,70 @@ fn a_run_writes_every_report_and_a_rerun_reuses_its_records() {
         .all(|r| !r.dice.is_empty() && r.dice.len() <= 5));
     assert_eq!(scribbles.count(), 6);
 
+    // A smoke-run cap changes no record: still the same folder.
+    let mut capped = config.clone();
+    capped.max_images = Some(1);
+    let smoke = run_eval(&capped, &mut predictors, &out, &mut |_| {}).expect("capped rerun");
+    assert_eq!((smoke.computed, smoke.reused), (0, 5));
+
     // Another configuration in the same folder is refused.
     let mut other = config.clone();
     other.strokes.max_strokes = 7;
     let e = run_eval(&other, &mut predictors, &out, &mut |_| {}).expect_err("refused");
     assert!(e.to_string().contains("another configuration"), "{e}");
+}
+
+/// A stand-in under another name.
+struct Renamed(StandIn);
+
+impl scribseg_eval::Predictor for Renamed {
+    fn name(&self) -> &str {
+        "other model"
+    }
+    fn predict(
+        &mut self,
+        image: &image::RgbImage,
+        interaction: &scribseg_eval::Interaction,
+    ) -> Result<scribseg_sim::Plane, scribseg_eval::PredictorError> {
+        self.0.predict(image, interaction)
+    }
+}
+
+#[test]
+fn methods_can_be_added_to_a_folder_but_predictors_not_swapped() {
+    use scribseg_eval::Predictor as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (data, out) = (dir.path().join("tiny"), dir.path().join("out"));
+    write_folder(&data);
+    let objects = objects(&data);
+    let config = config(&data);
+    let mut boxes = StandIn::new(&objects, 3.0, true);
+    let mut only_box = Predictors {
+        boxes: Some(&mut boxes),
+        ..Predictors::default()
+    };
+    run_eval(&config, &mut only_box, &out, &mut |_| {}).expect("box first");
+    let mut extremes = StandIn::new(&objects, 3.0, true);
+    let mut boxes = StandIn::new(&objects, 3.0, true);
+    let mut both = Predictors {
+        boxes: Some(&mut boxes),
+        extremes: Some(&mut extremes),
+        ..Predictors::default()
+    };
+    let added = run_eval(&config, &mut both, &out, &mut |_| {}).expect("extremes added");
+    assert_eq!((added.computed, added.reused), (3, 3));
+    let mut renamed = Renamed(StandIn::new(&objects, 3.0, true));
+    assert_eq!(renamed.name(), "other model");
+    let mut swapped = Predictors {
+        boxes: Some(&mut renamed),
+        ..Predictors::default()
+    };
+    let e = run_eval(&config, &mut swapped, &out, &mut |_| {}).expect_err("refused");
+    assert!(
+        e.to_string()
+            .contains("records of predictor stand-in, now other model"),
+        "{e}"
+    );
 }
 
 #[test]
