@@ -17,6 +17,28 @@
 //! writes Table 1 as Markdown, the curves as SVG and the worst objects as a
 //! contact sheet.
 //!
+//! # For the CLI (`scribseg eval`)
+//! Wrap the model's `Segmenter` in a [`Predictor`] (one per network: the
+//! scribble, box and extreme-point models; a click is a one-point stroke,
+//! drawn with the segmenter's click radius), then:
+//!
+//! ```no_run
+//! # fn demo(scribble: &mut dyn scribseg_eval::Predictor) -> scribseg_eval::Result<()> {
+//! use scribseg_eval::{run_eval, DatasetSpec, EvalConfig, Predictors};
+//! let data_root = std::path::Path::new("../shared/data"); // or $SCRIBSEG_DATA
+//! let mut config = EvalConfig::new(DatasetSpec::benchmarks(data_root));
+//! config.seeds = 3; // --seeds
+//! config.strokes.max_strokes = 20; // --strokes
+//! // --input scribble|box|extremes|all decides which predictors are set.
+//! let mut predictors = Predictors { scribble: Some(scribble), ..Predictors::default() };
+//! let outcome = run_eval(&config, &mut predictors, "eval-out".as_ref(), &mut |p| {
+//!     eprintln!("{} {}/{}", p.dataset, p.done, p.total); // a progress bar
+//! })?;
+//! println!("{}", scribseg_eval::markdown(&outcome.summary));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ```
 //! use scribseg_eval::{dice, iou};
 //! use scribseg_sim::Mask;

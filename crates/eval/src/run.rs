@@ -57,11 +57,11 @@ impl EvalConfig {
 /// The models to evaluate; a protocol whose predictor is absent is skipped.
 #[derive(Default)]
 pub struct Predictors<'a> {
-    /// Takes [`Interaction::Strokes`]: the scribble rows, curves and clicks.
+    /// Takes [`Interaction::Strokes`](crate::Interaction::Strokes): the scribble rows, curves and clicks.
     pub scribble: Option<&'a mut dyn Predictor>,
-    /// Takes [`Interaction::Box`].
+    /// Takes [`Interaction::Box`](crate::Interaction::Box).
     pub boxes: Option<&'a mut dyn Predictor>,
-    /// Takes [`Interaction::Extremes`].
+    /// Takes [`Interaction::Extremes`](crate::Interaction::Extremes).
     pub extremes: Option<&'a mut dyn Predictor>,
 }
 
