@@ -6,6 +6,10 @@
 //! it, a synthetic shard of 256 generated objects is written to a temp dir.
 //!
 //! `SCRIBSEG_SHARD=DIR/train.shard cargo bench -p scribseg-data --bench shard`
+//!
+//! Before the criterion groups it prints the CPU time per sample of each
+//! stage, measured with the thread's CPU clock: on a shared machine wall
+//! time also counts other jobs' turns, CPU time does not.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -107,8 +111,44 @@ fn timed(reader: &ShardReader, iters: u64, threads: u64, crop: bool, scribble: b
     start.elapsed()
 }
 
+/// CPU seconds this thread has used.
+fn thread_cpu_seconds() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec for the call to write into.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "thread CPU clock available");
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
+/// Prints samples per CPU-second of each stage on one thread.
+fn report_cpu_time(reader: &ShardReader) {
+    let sampler = reader.mixture().expect("a weighted dataset has records");
+    let samples = 2000;
+    for (name, crop, scribble) in [
+        ("decode", false, false),
+        ("decode+crop+augment", true, false),
+        ("decode+crop+augment+scribble", true, true),
+    ] {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let start = thread_cpu_seconds();
+        for _ in 0..samples {
+            std::hint::black_box(one(reader, &sampler, &mut rng, crop, scribble));
+        }
+        let per = (thread_cpu_seconds() - start) / samples as f64;
+        eprintln!(
+            "cpu time {name}: {:.0} µs/sample = {:.0} samples per CPU-second",
+            per * 1e6,
+            1.0 / per
+        );
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let (reader, _keep) = shard();
+    report_cpu_time(&reader);
     let mut group = c.benchmark_group("shard");
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(5));

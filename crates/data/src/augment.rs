@@ -113,9 +113,8 @@ fn colour_jitter(sample: &mut ObjectSample, params: &AugmentParams, rng: &mut im
         let grey = 0.299 * r + 0.587 * g + 0.114 * b;
         p.0 = [r, g, b].map(|c| {
             let c = grey + (c - grey) * saturation;
-            ((c - 128.0) * contrast + 128.0 + brightness)
-                .round()
-                .clamp(0.0, 255.0) as u8
+            // A saturating cast of `x + 0.5` rounds and clamps to 0–255 (no libm call).
+            ((c - 128.0) * contrast + 128.5 + brightness) as u8
         });
     }
 }
