@@ -64,3 +64,27 @@ impl EvalObject {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignored_pixels_take_the_truth_so_they_are_no_error() {
+        let truth = Mask::from_fn(4, 1, |x, _| x < 2);
+        let object = EvalObject {
+            dataset: "d".into(),
+            image_id: "i".into(),
+            id: "i_0".into(),
+            image: Arc::new(RgbImage::new(4, 1)),
+            truth: truth.clone(),
+            ignore: Some(Mask::from_fn(4, 1, |x, _| x == 1 || x == 2)),
+        };
+        let map = Plane::from_vec(4, 1, vec![0.9, 0.1, 0.8, 0.3]).expect("4 values");
+        let cleaned = object.without_ignored_error(&map);
+        assert_eq!(cleaned.as_slice(), &[0.9, 1.0, 0.0, 0.3]);
+        // Scoring skips the same pixels: pixel 0 right, pixel 3 right.
+        assert_eq!(object.score(&map).dice(), 1.0);
+        assert_eq!(object.name(), "d/i_0");
+    }
+}
