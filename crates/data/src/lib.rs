@@ -46,6 +46,7 @@
 mod augment;
 mod coco;
 mod config;
+mod copy_paste;
 mod crop;
 mod dataset;
 mod error;
@@ -66,6 +67,7 @@ mod volume;
 pub use augment::{augment, AugmentParams};
 pub use coco::{polygon_to_rle, CocoSource, Rle};
 pub use config::{Config, DatasetConfig, DatasetKind, DATA_ENV};
+pub use copy_paste::copy_paste;
 pub use crop::{crop_mask, crop_plane, crop_rgb, random_window, CropParams, Window};
 pub use dataset::{Dataset, ScanReport};
 pub use error::{Error, Result};
