@@ -3,3 +3,4 @@
 pub mod data;
 pub mod pack;
 pub mod simulate;
+pub mod train;

@@ -28,6 +28,8 @@ enum Command {
     Pack(cmd::pack::Args),
     /// Dataset tools (`data stats`: per-dataset counts and a contact sheet).
     Data(cmd::data::Args),
+    /// Train the network on packed shards (resumes by itself).
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Pack(args) => cmd::pack::run(args),
         Command::Data(args) => cmd::data::run(args),
+        Command::Train(args) => cmd::train::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

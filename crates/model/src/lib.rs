@@ -16,8 +16,11 @@
 
 mod checkpoint;
 mod error;
+pub mod input;
+mod segmenter;
 pub mod unet;
 
 pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 pub use error::Error;
+pub use segmenter::{stroke_window, Segmentation, Segmenter, SegmenterConfig};
 pub use unet::{BlockKind, StageConfig, UNet, UNetConfig};

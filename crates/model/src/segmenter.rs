@@ -1,0 +1,311 @@
+//! [`Segmenter`]: an image and the strokes of any number of labels in, a
+//! full-resolution label map and per-label probabilities out.
+//!
+//! For each label the network sees a 128×128 square crop around that
+//! label's positive strokes ([`stroke_window`]), with the label's own
+//! strokes drawn +1 and every other label's strokes −1 (the paper's
+//! multi-label rule). All labels of an image run as one batch. The logits
+//! are resized back to the crop's extent in the image and turned into
+//! probabilities; outside its crop a label's probability is 0. Unlike the
+//! authors' GUI (which squashes the whole image to 128×128 and clamps
+//! logits), the crop keeps the aspect ratio, follows the strokes, and the
+//! outputs are probabilities.
+
+use std::path::Path;
+
+use burn::tensor::activation::sigmoid;
+use burn::tensor::Device;
+use image::RgbImage;
+use scribseg_data::{crop_rgb, Window};
+use scribseg_sim::{draw_stroke, Plane, Point, Polarity, Stroke, DRAW_RADIUS};
+
+use crate::input::{batch_tensor, push_sample, INPUT_SIZE};
+use crate::{Error, UNet};
+
+/// How crops are chosen around the strokes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmenterConfig {
+    /// Context on each side of the strokes' bounding box, as a fraction of
+    /// its longer side. Strokes run through an object's interior, so the
+    /// object reaches past them; 0.6 makes the crop 2.2 times the strokes'
+    /// extent.
+    pub context: f32,
+    /// The smallest crop side, in image pixels: a click or a short stroke
+    /// still sees its surroundings.
+    pub min_side: f32,
+    /// Probability above which a pixel belongs to a label in the label map.
+    pub threshold: f32,
+}
+
+impl Default for SegmenterConfig {
+    fn default() -> Self {
+        Self {
+            context: 0.6,
+            min_side: 48.0,
+            threshold: 0.5,
+        }
+    }
+}
+
+/// The crop the network sees for strokes whose points are `points`: a
+/// square centred on their bounding box, its side the box's longer side
+/// times `1 + 2·context`, at least `min_side`. It may reach past the image
+/// (read as black). `None` when there are no points.
+///
+/// Training crops its samples with this same rule from simulated strokes,
+/// so the network learns the context it will get at inference.
+pub fn stroke_window(
+    points: impl IntoIterator<Item = Point>,
+    config: &SegmenterConfig,
+) -> Option<Window> {
+    let mut it = points.into_iter();
+    let first = it.next()?;
+    let (mut x0, mut y0, mut x1, mut y1) = (first.x, first.y, first.x, first.y);
+    for p in it {
+        (x0, y0, x1, y1) = (x0.min(p.x), y0.min(p.y), x1.max(p.x), y1.max(p.y));
+    }
+    // Pixel-centre extremes to pixel edges.
+    let extent = (x1 - x0 + 1.0).max(y1 - y0 + 1.0);
+    let side = (extent * (1.0 + 2.0 * config.context)).max(config.min_side);
+    let (cx, cy) = ((x0 + x1) / 2.0 + 0.5, (y0 + y1) / 2.0 + 0.5);
+    Some(Window {
+        x0: cx - side / 2.0,
+        y0: cy - side / 2.0,
+        width: side,
+        height: side,
+    })
+}
+
+/// The segmentation of one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segmentation {
+    /// Per label (in the order given), the probability of each pixel.
+    pub probabilities: Vec<Plane>,
+    /// Per pixel, `k + 1` for the label `k` with the highest probability
+    /// when it is above the threshold, else 0.
+    pub label_map: Vec<u16>,
+    /// Image width.
+    pub width: usize,
+    /// Image height.
+    pub height: usize,
+}
+
+/// Segments images from strokes with a trained [`UNet`].
+#[derive(Debug)]
+pub struct Segmenter {
+    model: UNet,
+    device: Device,
+    config: SegmenterConfig,
+}
+
+impl Segmenter {
+    /// Wraps a network.
+    pub fn new(model: UNet, device: Device, config: SegmenterConfig) -> Self {
+        Self {
+            model,
+            device,
+            config,
+        }
+    }
+
+    /// Loads a checkpoint directory (see [`UNet::load`]) onto the CPU.
+    pub fn load(dir: impl AsRef<Path>, config: SegmenterConfig) -> Result<Self, Error> {
+        let device = Device::flex();
+        let model = UNet::load(dir, &device)?;
+        Ok(Self::new(model, device, config))
+    }
+
+    /// The network.
+    pub fn model(&self) -> &UNet {
+        &self.model
+    }
+
+    /// The crop rule and threshold.
+    pub fn config(&self) -> &SegmenterConfig {
+        &self.config
+    }
+
+    /// Segments `image` for every label in `labels`: `labels[k]` holds the
+    /// strokes drawn for label `k` (their points in image pixel
+    /// coordinates). A label's positive strokes are positive for it and
+    /// negative for every other label; its negative strokes (corrections)
+    /// are negative for it alone. A label without positive strokes gets
+    /// probability 0 everywhere.
+    pub fn segment(&self, image: &RgbImage, labels: &[Vec<Stroke>]) -> Segmentation {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let windows: Vec<Option<Window>> = labels
+            .iter()
+            .map(|strokes| {
+                let positive = strokes.iter().filter(|s| s.polarity == Polarity::Positive);
+                stroke_window(
+                    positive.flat_map(|s| s.points.iter().copied()),
+                    &self.config,
+                )
+            })
+            .collect();
+
+        let mut values = Vec::new();
+        let active: Vec<usize> = (0..labels.len())
+            .filter(|&k| windows[k].is_some())
+            .collect();
+        for &k in &active {
+            let window = windows[k].expect("active labels have a window");
+            let crop = crop_rgb(image, &window, INPUT_SIZE, INPUT_SIZE);
+            let channel = interaction_channel(labels, k, &window);
+            push_sample(&mut values, &crop, &channel);
+        }
+
+        let mut probabilities = vec![Plane::new(w, h); labels.len()];
+        if !active.is_empty() {
+            let logits = self
+                .model
+                .forward(batch_tensor(values, INPUT_SIZE, &self.device));
+            let probs: Vec<f32> = sigmoid(logits)
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("the network computes in f32");
+            for (b, &k) in active.iter().enumerate() {
+                let crop = &probs[b * INPUT_SIZE * INPUT_SIZE..(b + 1) * INPUT_SIZE * INPUT_SIZE];
+                paste(&mut probabilities[k], crop, &windows[k].expect("active"));
+            }
+        }
+        let label_map = label_map(&probabilities, w * h, self.config.threshold);
+        Segmentation {
+            probabilities,
+            label_map,
+            width: w,
+            height: h,
+        }
+    }
+}
+
+/// The fourth channel for label `k` in `window`: its positive strokes +1,
+/// every other label's positive strokes and its own negative strokes −1.
+fn interaction_channel(labels: &[Vec<Stroke>], k: usize, window: &Window) -> Plane {
+    let transform = window.transform(INPUT_SIZE, INPUT_SIZE);
+    let mut channel = Plane::new(INPUT_SIZE, INPUT_SIZE);
+    // Negatives first, so the label's own positive strokes win where they cross.
+    for pass in [Polarity::Negative, Polarity::Positive] {
+        for (j, strokes) in labels.iter().enumerate() {
+            for s in strokes {
+                let polarity = match (j == k, s.polarity) {
+                    (true, p) => p,
+                    (false, Polarity::Positive) => Polarity::Negative,
+                    (false, Polarity::Negative) => continue,
+                };
+                if polarity == pass {
+                    let stroke = Stroke {
+                        points: s.points.clone(),
+                        polarity,
+                    };
+                    draw_stroke(&mut channel, &stroke, transform, DRAW_RADIUS, None);
+                }
+            }
+        }
+    }
+    channel
+}
+
+/// Writes the crop's probabilities, resized bilinearly, into the part of
+/// `plane` that `window` covers.
+fn paste(plane: &mut Plane, crop: &[f32], window: &Window) {
+    let (w, h) = (plane.width(), plane.height());
+    let t = window.transform(INPUT_SIZE, INPUT_SIZE);
+    let x_start = window.x0.floor().max(0.0) as usize;
+    let y_start = window.y0.floor().max(0.0) as usize;
+    let x_end = ((window.x0 + window.width).ceil().max(0.0) as usize).min(w);
+    let y_end = ((window.y0 + window.height).ceil().max(0.0) as usize).min(h);
+    let n = INPUT_SIZE as isize;
+    let at = |x: isize, y: isize| crop[(y.clamp(0, n - 1) * n + x.clamp(0, n - 1)) as usize];
+    let out = plane.as_mut_slice();
+    for y in y_start..y_end {
+        let cy = y as f32 * t.sy + t.ty;
+        let (yf, fy) = (cy.floor(), cy - cy.floor());
+        for x in x_start..x_end {
+            let cx = x as f32 * t.sx + t.tx;
+            let (xf, fx) = (cx.floor(), cx - cx.floor());
+            let (xi, yi) = (xf as isize, yf as isize);
+            let top = at(xi, yi) * (1.0 - fx) + at(xi + 1, yi) * fx;
+            let bottom = at(xi, yi + 1) * (1.0 - fx) + at(xi + 1, yi + 1) * fx;
+            out[y * w + x] = top * (1.0 - fy) + bottom * fy;
+        }
+    }
+}
+
+/// Per pixel, `k + 1` for the most probable label above `threshold`, else 0.
+fn label_map(probabilities: &[Plane], pixels: usize, threshold: f32) -> Vec<u16> {
+    (0..pixels)
+        .map(|i| {
+            let mut best = (0u16, threshold);
+            for (k, p) in probabilities.iter().enumerate() {
+                if p.as_slice()[i] > best.1 {
+                    best = (k as u16 + 1, p.as_slice()[i]);
+                }
+            }
+            best.0
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_is_a_square_around_the_strokes_with_context() {
+        let config = SegmenterConfig::default();
+        let w = stroke_window([Point::new(10.0, 20.0), Point::new(49.0, 29.0)], &config).unwrap();
+        assert_eq!((w.width, w.height), (88.0, 88.0)); // 40 px × 2.2
+        assert_eq!((w.x0 + w.width / 2.0, w.y0 + w.height / 2.0), (30.0, 25.0));
+        let click = stroke_window([Point::new(5.0, 5.0)], &config).unwrap();
+        assert_eq!(click.width, 48.0);
+        assert!(stroke_window(std::iter::empty(), &config).is_none());
+    }
+
+    #[test]
+    fn label_map_takes_the_most_probable_label_above_threshold() {
+        let a = Plane::from_vec(3, 1, vec![0.9, 0.4, 0.6]).unwrap();
+        let b = Plane::from_vec(3, 1, vec![0.7, 0.3, 0.8]).unwrap();
+        assert_eq!(label_map(&[a, b], 3, 0.5), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn paste_reproduces_a_constant_crop_inside_the_window_only() {
+        let mut plane = Plane::new(300, 200);
+        let window = Window {
+            x0: 50.0,
+            y0: -20.0,
+            width: 100.0,
+            height: 100.0,
+        };
+        paste(&mut plane, &vec![0.75; INPUT_SIZE * INPUT_SIZE], &window);
+        assert_eq!(plane.get(60, 10), 0.75);
+        assert_eq!(plane.get(149, 79), 0.75);
+        assert_eq!(plane.get(150, 10), 0.0);
+        assert_eq!(plane.get(60, 80), 0.0);
+    }
+
+    #[test]
+    fn other_labels_strokes_are_negative() {
+        let line = |y: f32, polarity| Stroke {
+            points: vec![Point::new(10.0, y), Point::new(90.0, y)],
+            polarity,
+        };
+        let labels = vec![
+            vec![line(30.0, Polarity::Positive)],
+            vec![line(70.0, Polarity::Positive)],
+        ];
+        let window = Window {
+            x0: 0.0,
+            y0: 0.0,
+            width: 128.0,
+            height: 128.0,
+        };
+        let c0 = interaction_channel(&labels, 0, &window);
+        assert_eq!(c0.get(50, 30), 1.0);
+        assert_eq!(c0.get(50, 70), -1.0);
+        let c1 = interaction_channel(&labels, 1, &window);
+        assert_eq!(c1.get(50, 30), -1.0);
+        assert_eq!(c1.get(50, 70), 1.0);
+    }
+}

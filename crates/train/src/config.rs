@@ -1,0 +1,95 @@
+//! The training configuration, read from TOML (`configs/train*.toml`).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::example::InputKind;
+use crate::Error;
+
+/// Everything a training run needs; every field has a default but `shards`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Folder with the packed shards (`scribseg pack --out`), relative paths
+    /// resolved against the config file's folder.
+    pub shards: PathBuf,
+    /// Run folder: checkpoints (`last/`, `best/`), `state.json`, `log.csv`.
+    pub out: PathBuf,
+    /// Start from these weights instead of a random initialisation.
+    pub init: Option<PathBuf>,
+    /// What the fourth channel carries.
+    pub kind: InputKind,
+    /// Optimiser steps in all.
+    pub steps: usize,
+    /// Samples per step.
+    pub batch: usize,
+    /// Peak learning rate (Adam).
+    pub lr: f64,
+    /// Final learning rate of the cosine decay.
+    pub min_lr: f64,
+    /// Linear warm-up steps.
+    pub warmup: usize,
+    /// Adam's L2 weight decay (the authors' 1e-5).
+    pub weight_decay: f64,
+    /// Probability of a corrective second pass (paper: 0.3).
+    pub corrective_probability: f32,
+    /// Fraction of scribble samples given as one click instead.
+    pub click_probability: f32,
+    /// Range of the crop context (see `SegmenterConfig::context`).
+    pub context: (f32, f32),
+    /// Master seed: the run is a function of it.
+    pub seed: u64,
+    /// Validate and checkpoint every this many steps.
+    pub validate_every: usize,
+    /// Validation examples (fixed for the run).
+    pub validation_samples: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            shards: PathBuf::from("shards"),
+            out: PathBuf::from("runs/scribble"),
+            init: None,
+            kind: InputKind::Scribble,
+            steps: 2000,
+            batch: 16,
+            lr: 1e-3,
+            min_lr: 1e-5,
+            warmup: 100,
+            weight_decay: 1e-5,
+            corrective_probability: 0.3,
+            click_probability: 0.1,
+            context: (0.3, 1.0),
+            seed: 0,
+            validate_every: 100,
+            validation_samples: 128,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads a TOML file; relative paths in it are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config: TrainConfig = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.shards = base.join(&config.shards);
+        config.out = base.join(&config.out);
+        config.init = config.init.map(|p| base.join(p));
+        if config.batch == 0 || config.steps == 0 || config.validate_every == 0 {
+            return Err(Error::Config {
+                path: path.to_owned(),
+                message: "batch, steps and validate_every must be positive".into(),
+            });
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,31 @@
+//! The training loop of scribseg.
+//!
+//! Each step draws objects from the packed shards by the datasets' mixture
+//! weights, simulates the interaction (a scribble, a click, a box or extreme
+//! points), crops around it exactly as the
+//! [`Segmenter`](scribseg_model::Segmenter) will at inference (so the
+//! network learns the context it will get), and — for scribble models, 30%
+//! of the time — runs a first pass without gradients, adds a corrective
+//! scribble where that prediction failed, and trains on the second pass
+//! (the paper's iterative training). Loss: BCE with logits; optimiser: Adam
+//! with weight decay and a warm-up + cosine schedule.
+//!
+//! Every step's randomness is a function of the seed and the step number,
+//! so a run resumed from its last checkpoint draws the same batches as an
+//! uninterrupted one would have. Adam's moment estimates are not saved: a
+//! resumed run restarts them.
+#![deny(missing_docs)]
+
+mod config;
+mod error;
+mod example;
+mod schedule;
+mod trainer;
+
+pub use config::TrainConfig;
+pub use error::Error;
+pub use example::{add_corrective, make_example, Example, ExampleParams, InputKind};
+pub use schedule::Schedule;
+pub use trainer::{
+    batch_tensors, bce_with_logits, train, validate, Progress, RunState, Validation,
+};

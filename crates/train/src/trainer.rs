@@ -1,0 +1,359 @@
+//! The training loop: batches of simulated interactions, an optional
+//! corrective second pass, BCE with logits, Adam, periodic validation and
+//! resumable checkpoints.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use scribseg_data::{shard_name, ObjectSample, ShardReader, Split};
+use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
+use scribseg_model::{UNet, UNetConfig};
+use scribseg_sim::Plane;
+use serde::{Deserialize, Serialize};
+
+use crate::example::{add_corrective, make_example, Example, ExampleParams, InputKind};
+use crate::schedule::Schedule;
+use crate::{Error, TrainConfig};
+
+/// Where a run stands; written to `state.json` at every checkpoint.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    /// Steps done.
+    pub step: usize,
+    /// Samples seen.
+    pub samples: usize,
+    /// Best validation DICE (one interaction) so far.
+    pub best_dice: f32,
+}
+
+/// One progress report, sent after every step.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    /// Steps done.
+    pub step: usize,
+    /// Steps in all.
+    pub steps: usize,
+    /// The step's mean loss.
+    pub loss: f32,
+    /// Training samples per second over the run so far.
+    pub samples_per_second: f32,
+    /// Validation after this step, if it ran.
+    pub validation: Option<Validation>,
+}
+
+/// Mean DICE on the validation examples, at 128×128.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Validation {
+    /// With the first interaction only.
+    pub dice: f32,
+    /// After one corrective scribble (scribble models; equal to `dice` otherwise).
+    pub dice_corrected: f32,
+}
+
+/// Trains as `config` says, resuming from `config.out` when it holds a run.
+///
+/// `report` is called after every step.
+pub fn train(config: &TrainConfig, mut report: impl FnMut(&Progress)) -> Result<RunState, Error> {
+    let device = Device::flex();
+    let ad_device = device.clone().autodiff();
+    let train_shard = ShardReader::open(&config.shards.join(shard_name(Split::Train)))?;
+    let val_shard = ShardReader::open(&config.shards.join(shard_name(Split::Val)))?;
+    let sampler = train_shard
+        .mixture()
+        .ok_or_else(|| Error::Empty(config.shards.clone()))?;
+    let params = ExampleParams {
+        kind: config.kind,
+        context: config.context,
+        click_probability: config.click_probability,
+        ..ExampleParams::default()
+    };
+    let validation_set = validation_examples(&val_shard, &params, config)?;
+
+    let state_path = config.out.join("state.json");
+    let (mut model, mut state) = match read_state(&state_path)? {
+        Some(state) => (UNet::load(config.out.join("last"), &ad_device)?, state),
+        None => match &config.init {
+            Some(dir) => (UNet::load(dir, &ad_device)?, RunState::default()),
+            None => (UNetConfig::new().init(&ad_device), RunState::default()),
+        },
+    };
+    let mut optim = AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
+        .init();
+    let schedule = Schedule {
+        peak: config.lr,
+        floor: config.min_lr,
+        warmup: config.warmup,
+        total: config.steps,
+    };
+    let log_path = config.out.join("log.csv");
+    std::fs::create_dir_all(&config.out).map_err(|source| Error::Io {
+        path: config.out.clone(),
+        source,
+    })?;
+    let mut log = open_log(&log_path)?;
+
+    let started = Instant::now();
+    let first_step = state.step;
+    while state.step < config.steps {
+        let mut rng = step_rng(config.seed, state.step);
+        let mut batch = Vec::with_capacity(config.batch);
+        while batch.len() < config.batch {
+            let (_, sample) = train_shard.get(sampler.sample(&mut rng))?;
+            let mut sample = sample;
+            scribseg_data::augment(
+                &mut sample,
+                &scribseg_data::AugmentParams::default(),
+                &mut rng,
+            );
+            if let Some(example) = make_example(&sample, &params, INPUT_SIZE, &mut rng) {
+                batch.push(example);
+            }
+        }
+        if config.kind == InputKind::Scribble && rng.random::<f32>() < config.corrective_probability
+        {
+            let predictions = predict(&model.valid(), &batch, &device);
+            for (example, prediction) in batch.iter_mut().zip(&predictions) {
+                add_corrective(example, prediction, &mut rng);
+            }
+        }
+        let (input, target, weight) = batch_tensors(&batch, &ad_device);
+        let loss = bce_with_logits(model.forward(input), target, weight);
+        let loss_value = loss.clone().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(schedule.at(state.step), model, grads);
+        state.step += 1;
+        state.samples += batch.len();
+
+        let validation = (state.step % config.validate_every == 0 || state.step == config.steps)
+            .then(|| validate(&model.valid(), &validation_set, config.kind, &device));
+        if let Some(v) = validation {
+            model.save(config.out.join("last"))?;
+            if v.dice > state.best_dice {
+                state.best_dice = v.dice;
+                model.save(config.out.join("best"))?;
+            }
+            write_state(&state_path, &state)?;
+        }
+        let elapsed = started.elapsed().as_secs_f32().max(1e-3);
+        let progress = Progress {
+            step: state.step,
+            steps: config.steps,
+            loss: loss_value,
+            samples_per_second: ((state.step - first_step) * config.batch) as f32 / elapsed,
+            validation,
+        };
+        writeln!(
+            log,
+            "{},{},{:.6},{:.3e},{},{}",
+            state.step,
+            state.samples,
+            loss_value,
+            schedule.at(state.step - 1),
+            validation.map_or(String::new(), |v| format!("{:.4}", v.dice)),
+            validation.map_or(String::new(), |v| format!("{:.4}", v.dice_corrected)),
+        )
+        .map_err(|source| Error::Io {
+            path: log_path.clone(),
+            source,
+        })?;
+        report(&progress);
+    }
+    Ok(state)
+}
+
+/// The RNG of step `step`: a pure function of the seed and the step, so a
+/// resumed run draws what an uninterrupted one would have.
+fn step_rng(seed: u64, step: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// A fixed set of validation examples (seeded, independent of training).
+fn validation_examples(
+    shard: &ShardReader,
+    params: &ExampleParams,
+    config: &TrainConfig,
+) -> Result<Vec<Example>, Error> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(0x5EED));
+    let mut out = Vec::new();
+    let n = shard.len();
+    for i in 0..n {
+        if out.len() >= config.validation_samples {
+            break;
+        }
+        // Spread over the shard, in a fixed order.
+        let index = (i * 7919) % n;
+        let (_, sample): (String, ObjectSample) = shard.get(index)?;
+        if let Some(example) = make_example(&sample, params, INPUT_SIZE, &mut rng) {
+            out.push(example);
+        }
+    }
+    Ok(out)
+}
+
+/// Mean DICE of the model on `examples`, with one corrective round for
+/// scribble models.
+pub fn validate(
+    model: &UNet,
+    examples: &[Example],
+    kind: InputKind,
+    device: &Device,
+) -> Validation {
+    let mut examples = examples.to_vec();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let first = predict_in_chunks(model, &examples, device);
+    let dice = mean_dice(&examples, &first);
+    if kind != InputKind::Scribble {
+        return Validation {
+            dice,
+            dice_corrected: dice,
+        };
+    }
+    for (example, prediction) in examples.iter_mut().zip(&first) {
+        add_corrective(example, prediction, &mut rng);
+    }
+    let second = predict_in_chunks(model, &examples, device);
+    Validation {
+        dice,
+        dice_corrected: mean_dice(&examples, &second),
+    }
+}
+
+fn predict_in_chunks(model: &UNet, examples: &[Example], device: &Device) -> Vec<Plane> {
+    examples
+        .chunks(32)
+        .flat_map(|c| predict(model, c, device))
+        .collect()
+}
+
+/// Probabilities of the model for each example.
+fn predict(model: &UNet, examples: &[Example], device: &Device) -> Vec<Plane> {
+    let mut values = Vec::new();
+    for e in examples {
+        push_sample(&mut values, &e.rgb, &e.channel);
+    }
+    let probs: Vec<f32> = sigmoid(model.forward(batch_tensor(values, INPUT_SIZE, device)))
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("the network computes in f32");
+    let n = INPUT_SIZE * INPUT_SIZE;
+    probs
+        .chunks_exact(n)
+        .map(|p| Plane::from_vec(INPUT_SIZE, INPUT_SIZE, p.to_vec()).expect("one crop"))
+        .collect()
+}
+
+/// DICE at threshold 0.5, ignore pixels left out; an empty target and an
+/// empty prediction agree perfectly.
+fn dice(example: &Example, prediction: &Plane) -> f32 {
+    let (mut both, mut sum) = (0usize, 0usize);
+    for i in 0..example.target.as_slice().len() {
+        if example
+            .ignore
+            .as_ref()
+            .is_some_and(|m| m.as_slice()[i] != 0)
+        {
+            continue;
+        }
+        let t = example.target.as_slice()[i] != 0;
+        let p = prediction.as_slice()[i] > 0.5;
+        both += usize::from(t && p);
+        sum += usize::from(t) + usize::from(p);
+    }
+    if sum == 0 {
+        1.0
+    } else {
+        2.0 * both as f32 / sum as f32
+    }
+}
+
+fn mean_dice(examples: &[Example], predictions: &[Plane]) -> f32 {
+    let total: f32 = examples
+        .iter()
+        .zip(predictions)
+        .map(|(e, p)| dice(e, p))
+        .sum();
+    total / examples.len().max(1) as f32
+}
+
+/// Input, target and loss-weight tensors of a batch.
+pub fn batch_tensors(batch: &[Example], device: &Device) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+    let mut values = Vec::new();
+    let mut target = Vec::new();
+    let mut weight = Vec::new();
+    for e in batch {
+        push_sample(&mut values, &e.rgb, &e.channel);
+        target.extend(e.target.as_slice().iter().map(|&v| f32::from(v)));
+        match &e.ignore {
+            Some(m) => weight.extend(m.as_slice().iter().map(|&v| f32::from(1 - v))),
+            None => weight.extend(std::iter::repeat_n(1.0f32, e.target.as_slice().len())),
+        }
+    }
+    let shape = [batch.len(), 1, INPUT_SIZE, INPUT_SIZE];
+    (
+        batch_tensor(values, INPUT_SIZE, device),
+        Tensor::from_data(TensorData::new(target, shape), device),
+        Tensor::from_data(TensorData::new(weight, shape), device),
+    )
+}
+
+/// Mean binary cross-entropy of logits `x` against targets `y`, weighted,
+/// in the stable form `max(x, 0) − x·y + log(1 + e^−|x|)`.
+pub fn bce_with_logits(x: Tensor<4>, y: Tensor<4>, weight: Tensor<4>) -> Tensor<1> {
+    let per_pixel = x.clone().clamp_min(0.0) - x.clone() * y + (x.abs().neg().exp() + 1.0).log();
+    let total = weight.clone().sum().clamp_min(1.0);
+    (per_pixel * weight).sum() / total
+}
+
+fn read_state(path: &Path) -> Result<Option<RunState>, Error> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Config {
+                path: path.to_owned(),
+                message: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+fn write_state(path: &Path, state: &RunState) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(state).expect("state serialises");
+    std::fs::write(path, text).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn open_log(path: &Path) -> Result<std::fs::File, Error> {
+    let fresh = !path.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    if fresh {
+        writeln!(file, "step,samples,loss,lr,val_dice,val_dice_corrected").map_err(|source| {
+            Error::Io {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+    }
+    Ok(file)
+}
