@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod data;
+pub mod model;
 pub mod pack;
 pub mod simulate;
 pub mod train;

@@ -1,0 +1,110 @@
+//! `scribseg model`: information about the network.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use burn::module::Module;
+use burn::tensor::Device;
+use scribseg_model::{BlockKind, UNet, UNetConfig};
+
+/// Flags of `scribseg model`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    command: ModelCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum ModelCommand {
+    /// Print the stage table and the parameter count.
+    Info {
+        /// A checkpoint directory (`config.json` + `model.bpk`); without it, the default
+        /// network with untrained weights.
+        #[arg(long)]
+        weights: Option<PathBuf>,
+    },
+}
+
+/// Runs `scribseg model`.
+pub fn run(args: Args) -> Result<()> {
+    match args.command {
+        ModelCommand::Info { weights } => {
+            let device = Device::flex();
+            let (model, source) = match &weights {
+                Some(dir) => (
+                    UNet::load(dir, &device)
+                        .with_context(|| format!("loading the checkpoint {}", dir.display()))?,
+                    format!("checkpoint {}", dir.display()),
+                ),
+                None => (
+                    UNetConfig::new().init(&device),
+                    "default configuration, untrained weights".to_owned(),
+                ),
+            };
+            print!("{}", info(&model, &source));
+            Ok(())
+        }
+    }
+}
+
+/// The text of `model info`: the stage table of the model's configuration, then its size.
+fn info(model: &UNet, source: &str) -> String {
+    let config = model.config();
+    let size = 128;
+    let mut out = format!(
+        "Efficient-UNetV2 ({source})\ninput {} channels, output {} channel(s); \
+         size a multiple of {}, trained at {size}x{size}\n\n",
+        config.in_channels,
+        config.out_channels,
+        config.size_multiple()
+    );
+    out.push_str("stage  resolution  block         width  encoder  decoder  expansion  SE\n");
+    for (i, stage) in config.stages.iter().enumerate() {
+        let resolution = format!("{0}x{0}", size >> i);
+        let block = match stage.kind {
+            BlockKind::Fused => "Fused-MBConv",
+            BlockKind::MbConv => "MBConv",
+        };
+        let se = if stage.squeeze_excite { "yes" } else { "no" };
+        writeln!(
+            out,
+            "{i:<5}  {resolution:<10}  {block:<12}  {:>5}  {:>7}  {:>7}  {:>9}  {se}",
+            stage.width, stage.repeats, stage.repeats, stage.expansion
+        )
+        .expect("writing to a String cannot fail");
+    }
+    writeln!(
+        out,
+        "\nparameters: {} trainable (+ {} batch-norm running statistics)",
+        model.num_trainable_params(),
+        model.num_params() - model.num_trainable_params()
+    )
+    .expect("writing to a String cannot fail");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_prints_the_stage_table_and_the_parameter_count() {
+        let model = UNetConfig::new().init(&Device::flex());
+        let text = info(&model, "test");
+        assert!(
+            text.contains("parameters: 1082772 trainable (+ 28112"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "2      32x32       MBConv           32        2        2          4  yes"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines().filter(|l| l.contains("Fused-MBConv")).count(),
+            2
+        );
+    }
+}
