@@ -1,0 +1,52 @@
+// The JSON API (see docs/web-api.md). When the server has a token the page
+// was opened with ?token=…; the server then sets a cookie, and the token is
+// also kept here for the WebSocket URL.
+
+const token = new URLSearchParams(location.search).get("token");
+
+/** An API failure carrying the server's message. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** Calls `/api${path}`; `body` is sent as JSON unless it is a Blob. */
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body instanceof Blob) {
+    payload = body;
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`/api${path}`, { method, headers, body: payload });
+  } catch (err) {
+    throw new ApiError(0, `the server cannot be reached (${err.message})`);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (!response.ok) {
+    throw new ApiError(response.status, json?.error ?? `${response.status} ${response.statusText}`);
+  }
+  return json;
+}
+
+/** The URL of an API resource to use in links and <img>. */
+export function apiUrl(path) {
+  return `/api${path}`;
+}
+
+/** The WebSocket URL of an API path. */
+export function socketUrl(path) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  return `${scheme}://${location.host}/api${path}${query}`;
+}

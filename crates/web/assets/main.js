@@ -1,0 +1,487 @@
+// The annotator page: wiring of the view, the socket, the panels and the API.
+
+import { api, apiUrl, ApiError } from "./api.js";
+import { renderImages, renderLabels } from "./panels.js";
+import { PredictionSocket } from "./socket.js";
+import { paintOverlay } from "./overlay.js";
+import { View, touches } from "./view.js";
+
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  project: null,
+  images: [],
+  labels: [],
+  image: null,        // the open image's record
+  strokes: [],        // its visible strokes
+  history: { can_undo: false, can_redo: false },
+  activeLabel: null,  // label id
+  tool: "brush",
+  radius: 6,
+  outline: false,
+  socket: null,
+  gesture: null,      // the pointer gesture in progress
+  frame: null,        // the newest label map
+  predictions: 0,
+};
+const view = new View($("canvas"));
+app.view = view;
+window.scribseg = app; // for the console and the end-to-end tests
+
+// ---------- feedback ----------
+
+let toastTimer = 0;
+function toast(message, kind = "error") {
+  const node = $("toast");
+  node.textContent = message;
+  node.className = `toast ${kind === "info" ? "info" : ""}`;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { node.hidden = true; }, 4000);
+}
+
+async function attempt(action) {
+  try {
+    return await action();
+  } catch (err) {
+    toast(err instanceof ApiError ? err.message : String(err));
+    return undefined;
+  }
+}
+
+function setStatus(id, text) { $(id).textContent = text; }
+
+function formatCount(n) {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
+}
+
+// ---------- rendering ----------
+
+function colors() {
+  return new Map(app.labels.map((l) => [l.id, l.color]));
+}
+
+function renderAll() {
+  const labelIds = new Set(app.labels.map((l) => l.id));
+  if (!labelIds.has(app.activeLabel)) app.activeLabel = app.labels[0]?.id ?? null;
+  const counts = new Map();
+  for (const s of app.strokes) counts.set(s.label_id, (counts.get(s.label_id) ?? 0) + 1);
+  renderLabels($("labels"), app.labels, app.activeLabel, counts, labelActions);
+  renderImages($("images"), app.images, app.image?.id, app.labels.length, openImage);
+  $("image-count").textContent = app.images.length ? `(${app.images.length})` : "";
+  $("empty").hidden = app.image !== null;
+  $("undo").disabled = !app.history.can_undo;
+  $("redo").disabled = !app.history.can_redo;
+  view.colors = colors();
+  view.strokes = app.strokes;
+  view.redraw();
+  updateExportLinks();
+  document.body.dataset.strokes = String(app.strokes.length);
+  document.body.dataset.labels = String(app.labels.length);
+}
+
+function updateExportLinks() {
+  const id = app.image?.id;
+  const set = (link, href) => {
+    link.toggleAttribute("aria-disabled", !href);
+    if (href) link.href = href; else link.removeAttribute("href");
+  };
+  set($("export-labelmap"), id && apiUrl(`/images/${id}/export/labelmap.png`));
+  set($("export-label"), id && app.activeLabel && apiUrl(`/images/${id}/export/labels/${app.activeLabel}.png`));
+  set($("export-coco"), id && apiUrl(`/images/${id}/export/coco.json`));
+  set($("export-project"), app.project && apiUrl(`/projects/${app.project.id}/export/coco.json`));
+}
+
+function onFrame(frame) {
+  app.frame = frame;
+  repaintOverlay();
+  app.predictions += 1;
+  document.body.dataset.predictions = String(app.predictions);
+  setStatus("status-ms", `last prediction: ${frame.millis} ms (round trip ${Math.round(frame.roundTrip)} ms)`);
+}
+
+function repaintOverlay() {
+  if (!app.frame) return;
+  const count = paintOverlay(view.overlay, app.frame, colors(), app.outline);
+  document.body.dataset.overlayPixels = String(count);
+  view.hasOverlay = true;
+  view.redraw();
+}
+
+// ---------- predictions ----------
+
+function strokeBody(s) {
+  return { label_id: s.label_id, kind: s.kind, radius: s.radius, points: s.points };
+}
+
+/** Sends the current stroke state, the stroke in progress included. */
+function predict() {
+  if (!app.socket) return;
+  const strokes = app.strokes.filter((s) => !view.hidden.has(s.id)).map(strokeBody);
+  if (view.draft) strokes.push(strokeBody(view.draft));
+  app.socket.send({ labels: app.labels.map((l) => l.id), strokes });
+}
+
+// ---------- project, images, labels ----------
+
+async function loadImages() {
+  app.images = await api(`/projects/${app.project.id}/images`);
+}
+
+async function refreshImage() {
+  if (!app.image) return;
+  const info = await api(`/images/${app.image.id}`);
+  app.images = app.images.map((i) => (i.id === info.id ? info : i));
+}
+
+async function openImage(info) {
+  if (app.image?.id === info.id) return;
+  app.socket?.close();
+  app.socket = null;
+  app.image = info;
+  app.frame = null;
+  app.strokes = [];
+  view.hasOverlay = false;
+  view.hidden.clear();
+  document.body.dataset.ready = "0";
+  localStorage.setItem("scribseg.image", String(info.id));
+  renderAll();
+  setStatus("status-image", `${info.name} · ${info.width}×${info.height}`);
+  const [pixels, state] = await Promise.all([
+    loadPicture(apiUrl(`/images/${info.id}/display.png`)),
+    api(`/images/${info.id}/strokes`),
+  ]);
+  if (app.image?.id !== info.id) return; // another image was opened meanwhile
+  app.strokes = state.strokes;
+  app.history = state.history;
+  view.setImage(pixels);
+  renderAll();
+  app.socket = new PredictionSocket(info.id, {
+    onReady: (msg) => {
+      setStatus("status-model", `model: ${msg.model.name} (${formatCount(msg.model.parameters)} parameters)`);
+      setStatus("status-device", msg.model.device);
+      document.body.dataset.ready = "1";
+      predict();
+    },
+    onFrame,
+    onError: (message) => toast(`prediction: ${message}`),
+    onState: (state) => { $("status-conn").className = `dot ${state === "open" ? "on" : "busy"}`; },
+  });
+}
+
+function loadPicture(url) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error("the image could not be loaded"));
+    img.src = url;
+  });
+}
+
+async function uploadFiles(files) {
+  let first = null;
+  for (const file of files) {
+    const info = await attempt(() =>
+      api(`/projects/${app.project.id}/images?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }));
+    if (info) first ??= info;
+  }
+  await loadImages();
+  renderAll();
+  if (first) {
+    toast(`Added ${first.name}`, "info");
+    await openImage(first);
+  }
+}
+
+async function addLabel(name) {
+  const label = await attempt(() => api(`/projects/${app.project.id}/labels`, { method: "POST", body: { name } }));
+  if (!label) return null;
+  app.labels.push(label);
+  app.activeLabel = label.id;
+  renderAll();
+  return label;
+}
+
+const labelActions = {
+  select(label) { app.activeLabel = label.id; renderAll(); },
+  async rename(label, name) {
+    const updated = await attempt(() => api(`/labels/${label.id}`, { method: "PATCH", body: { name } }));
+    if (updated) Object.assign(label, updated);
+    renderAll();
+  },
+  async recolour(label, color) {
+    const updated = await attempt(() => api(`/labels/${label.id}`, { method: "PATCH", body: { color } }));
+    if (updated) Object.assign(label, updated);
+    renderAll();
+    repaintOverlay();
+  },
+  async clear(label) {
+    if (!app.image) return;
+    await applyStrokes(api(`/images/${app.image.id}/clear`, { method: "POST", body: { label_id: label.id } }));
+  },
+  async remove(label) {
+    if (!confirm(`Delete the label “${label.name}” and its strokes on every image?`)) return;
+    if ((await attempt(() => api(`/labels/${label.id}`, { method: "DELETE" }))) === undefined) return;
+    app.labels = app.labels.filter((l) => l.id !== label.id);
+    app.strokes = app.strokes.filter((s) => s.label_id !== label.id);
+    await attempt(async () => { await loadImages(); });
+    renderAll();
+    predict();
+  },
+};
+
+/** Applies a `{strokes, history}` answer (undo, redo, erase, clear). */
+async function applyStrokes(request) {
+  const state = await attempt(() => request);
+  view.hidden.clear();
+  if (state) {
+    app.strokes = state.strokes;
+    app.history = state.history;
+    await attempt(refreshImage);
+  }
+  renderAll();
+  predict();
+}
+
+function undo() { if (app.image && app.history.can_undo) applyStrokes(api(`/images/${app.image.id}/undo`, { method: "POST" })); }
+function redo() { if (app.image && app.history.can_redo) applyStrokes(api(`/images/${app.image.id}/redo`, { method: "POST" })); }
+
+// ---------- tools and pointer ----------
+
+function setTool(tool) {
+  app.tool = tool;
+  for (const b of document.querySelectorAll("[data-tool]")) b.classList.toggle("active", b.dataset.tool === tool);
+}
+
+function setRadius(r) {
+  app.radius = Math.max(1, Math.min(200, Math.round(r)));
+  $("size").value = String(Math.min(app.radius, 60));
+  $("size-value").textContent = String(app.radius);
+  if (view.cursor) view.cursor.radius = app.radius;
+  view.redraw();
+}
+
+let spaceDown = false;
+const canvas = $("canvas");
+
+function canvasPoint(e) {
+  const rect = canvas.getBoundingClientRect();
+  return { sx: e.clientX - rect.left, sy: e.clientY - rect.top };
+}
+
+canvas.addEventListener("contextmenu", (e) => e.preventDefault());
+
+canvas.addEventListener("pointerdown", async (e) => {
+  if (!app.image || !view.image) return;
+  canvas.setPointerCapture(e.pointerId);
+  const { sx, sy } = canvasPoint(e);
+  if (spaceDown || e.button === 1) {
+    app.gesture = { kind: "pan", sx, sy };
+    canvas.style.cursor = "grabbing";
+    return;
+  }
+  if (e.button !== 0 && e.button !== 2) return;
+  const p = view.toImage(sx, sy);
+  if (app.tool === "eraser") {
+    app.gesture = { kind: "erase" };
+    eraseAt(p);
+    return;
+  }
+  if (app.activeLabel === null) {
+    const label = await addLabel(`Label ${app.labels.length + 1}`);
+    if (!label) return;
+  }
+  const kind = app.tool === "pin" ? "pin" : e.button === 2 ? "negative" : "positive";
+  view.draft = { label_id: app.activeLabel, kind, radius: app.radius, points: [[round1(p.x), round1(p.y)]] };
+  app.gesture = { kind: "draw" };
+  predict();
+  view.redraw();
+});
+
+function round1(v) { return Math.round(v * 10) / 10; }
+
+canvas.addEventListener("pointermove", (e) => {
+  const { sx, sy } = canvasPoint(e);
+  const p = view.toImage(sx, sy);
+  view.cursor = app.image ? { x: p.x, y: p.y, radius: app.radius } : null;
+  if (app.image) setStatus("status-cursor", `x ${Math.round(p.x)} · y ${Math.round(p.y)}`);
+  const g = app.gesture;
+  if (g?.kind === "pan") {
+    view.panBy(sx - g.sx, sy - g.sy);
+    g.sx = sx;
+    g.sy = sy;
+  } else if (g?.kind === "draw" && view.draft) {
+    const pts = view.draft.points;
+    const last = pts[pts.length - 1];
+    if (Math.hypot(p.x - last[0], p.y - last[1]) >= Math.max(0.7, 1.5 / view.scale)) {
+      pts.push([round1(p.x), round1(p.y)]);
+      predict();
+    }
+  } else if (g?.kind === "erase") {
+    eraseAt(p);
+  }
+  view.redraw();
+});
+
+canvas.addEventListener("pointerleave", () => { view.cursor = null; view.redraw(); });
+
+function eraseAt(p) {
+  let changed = false;
+  for (const s of app.strokes) {
+    if (!view.hidden.has(s.id) && touches(s, p, app.radius)) {
+      view.hidden.add(s.id);
+      changed = true;
+    }
+  }
+  if (changed) predict();
+}
+
+async function endGesture() {
+  const g = app.gesture;
+  app.gesture = null;
+  canvas.style.cursor = "";
+  if (g?.kind === "draw" && view.draft) {
+    const draft = view.draft;
+    const answer = await attempt(() => api(`/images/${app.image.id}/strokes`, { method: "POST", body: draft }));
+    view.draft = null;
+    if (answer) {
+      app.strokes.push(answer.stroke);
+      app.history = answer.history;
+      await attempt(refreshImage);
+    }
+    renderAll();
+    predict();
+  } else if (g?.kind === "erase" && view.hidden.size > 0) {
+    await applyStrokes(api(`/images/${app.image.id}/strokes/erase`, { method: "POST", body: { ids: [...view.hidden] } }));
+  }
+}
+canvas.addEventListener("pointerup", endGesture);
+canvas.addEventListener("pointercancel", endGesture);
+
+canvas.addEventListener("wheel", (e) => {
+  e.preventDefault();
+  const { sx, sy } = canvasPoint(e);
+  view.zoomAt(sx, sy, Math.exp(-e.deltaY * 0.0015));
+  setStatus("status-zoom", `${Math.round(view.scale * 100)}%`);
+}, { passive: false });
+
+// ---------- keyboard ----------
+
+function toggleOutline() {
+  app.outline = !app.outline;
+  $("outline").classList.toggle("active", app.outline);
+  repaintOverlay();
+}
+
+function toggleHide() {
+  view.hideOverlay = !view.hideOverlay;
+  $("hide").classList.toggle("active", view.hideOverlay);
+  view.redraw();
+}
+
+function step(delta) {
+  const i = app.images.findIndex((im) => im.id === app.image?.id);
+  const next = app.images[i + delta];
+  if (next) openImage(next);
+}
+
+document.addEventListener("keydown", (e) => {
+  if (e.target instanceof HTMLInputElement) return;
+  const key = e.key;
+  if ((e.ctrlKey || e.metaKey) && key.toLowerCase() === "z") {
+    e.preventDefault();
+    if (e.shiftKey) redo(); else undo();
+    return;
+  }
+  if ((e.ctrlKey || e.metaKey) && key.toLowerCase() === "y") { e.preventDefault(); redo(); return; }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (key === " ") { spaceDown = true; canvas.style.cursor = "grab"; e.preventDefault(); return; }
+  if (/^[1-9]$/.test(key)) {
+    const label = app.labels[Number(key) - 1];
+    if (label) labelActions.select(label);
+    return;
+  }
+  const actions = {
+    b: () => setTool("brush"), e: () => setTool("eraser"), p: () => setTool("pin"),
+    "[": () => setRadius(app.radius / 1.25), "]": () => setRadius(app.radius * 1.25 + 0.5),
+    o: toggleOutline, h: toggleHide, f: () => view.fit(),
+    x: () => { const l = app.labels.find((x) => x.id === app.activeLabel); if (l) labelActions.clear(l); },
+    ",": () => step(-1), ".": () => step(1),
+    "?": () => { $("help").hidden = !$("help").hidden; },
+    Escape: () => { $("help").hidden = true; $("export-menu").hidden = true; },
+  };
+  const action = actions[key.length === 1 ? key.toLowerCase() : key] ?? actions[key];
+  if (action) { e.preventDefault(); action(); }
+});
+document.addEventListener("keyup", (e) => {
+  if (e.key === " ") { spaceDown = false; canvas.style.cursor = ""; }
+});
+
+// ---------- toolbar ----------
+
+for (const b of document.querySelectorAll("[data-tool]")) b.addEventListener("click", () => setTool(b.dataset.tool));
+$("size").addEventListener("input", (e) => setRadius(Number(e.target.value)));
+$("opacity").addEventListener("input", (e) => { view.opacity = Number(e.target.value) / 100; view.redraw(); });
+$("outline").addEventListener("click", toggleOutline);
+$("hide").addEventListener("click", toggleHide);
+$("fit").addEventListener("click", () => view.fit());
+$("undo").addEventListener("click", undo);
+$("redo").addEventListener("click", redo);
+$("help-button").addEventListener("click", () => { $("help").hidden = false; });
+$("help").addEventListener("click", () => { $("help").hidden = true; });
+$("export-button").addEventListener("click", (e) => { e.stopPropagation(); $("export-menu").hidden = !$("export-menu").hidden; });
+document.addEventListener("click", () => { $("export-menu").hidden = true; });
+$("add-label").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = $("new-label");
+  const name = input.value.trim() || `Label ${app.labels.length + 1}`;
+  input.value = "";
+  addLabel(name);
+});
+
+// ---------- drag and drop ----------
+
+$("file-input").addEventListener("change", (e) => uploadFiles([...e.target.files]));
+let dragDepth = 0;
+document.addEventListener("dragenter", (e) => { e.preventDefault(); dragDepth++; document.body.classList.add("dragging"); });
+document.addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; document.body.classList.remove("dragging"); } });
+document.addEventListener("dragover", (e) => e.preventDefault());
+document.addEventListener("drop", (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  document.body.classList.remove("dragging");
+  const files = [...(e.dataTransfer?.files ?? [])];
+  if (files.length) uploadFiles(files);
+});
+
+// ---------- start ----------
+
+async function start() {
+  const health = await api("/health");
+  setStatus("status-model", `model: ${health.model.name} (${formatCount(health.model.parameters)} parameters)`);
+  setStatus("status-device", health.model.device);
+  const projects = await api("/projects");
+  app.project = projects[0] ?? (await api("/projects", { method: "POST", body: { name: "default" } }));
+  [app.labels] = await Promise.all([api(`/projects/${app.project.id}/labels`), loadImages()]);
+  renderAll();
+  const files = await api("/dir");
+  if (files.length) {
+    $("server-folder").hidden = false;
+    const known = new Set(app.images.map((i) => i.name));
+    $("dir-files").replaceChildren(...files.filter((f) => !known.has(f)).map((f) => {
+      const li = document.createElement("li");
+      li.textContent = f;
+      li.addEventListener("click", async () => {
+        const info = await attempt(() => api(`/projects/${app.project.id}/images/from-dir`, { method: "POST", body: { path: f } }));
+        if (info) { li.remove(); await loadImages(); await openImage(info); }
+      });
+      return li;
+    }));
+  }
+  const remembered = Number(localStorage.getItem("scribseg.image"));
+  const first = app.images.find((i) => i.id === remembered) ?? app.images[0];
+  if (first) await openImage(first);
+  document.body.dataset.started = "1";
+}
+
+start().catch((err) => toast(`could not start: ${err.message}`));

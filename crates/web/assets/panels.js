@@ -1,0 +1,74 @@
+// The side panels: the image list with progress and the label list.
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/** Renders the image list; `onOpen(image)` when one is clicked. */
+export function renderImages(list, images, activeId, labelCount, onOpen) {
+  list.replaceChildren(...images.map((image) => {
+    const done = labelCount > 0 ? Math.min(image.labels_annotated / labelCount, 1) : 0;
+    const bar = el("div", { className: "progress" }, el("div"));
+    bar.firstChild.style.width = `${Math.round(done * 100)}%`;
+    const item = el("li", { className: "image-item", title: image.name },
+      el("span", { className: "name", textContent: image.name }),
+      el("span", { className: "meta" },
+        el("span", { textContent: `${image.width}×${image.height}` }),
+        el("span", { textContent: `${image.strokes} strokes · ${image.labels_annotated}/${labelCount} labels` })),
+      bar);
+    item.dataset.imageId = image.id;
+    if (image.id === activeId) item.classList.add("active");
+    item.addEventListener("click", () => onOpen(image));
+    return item;
+  }));
+}
+
+/**
+ * Renders the label list. `actions` has select(label), rename(label, name),
+ * recolour(label, colour), clear(label), remove(label).
+ */
+export function renderLabels(list, labels, activeId, strokeCounts, actions) {
+  list.replaceChildren(...labels.map((label, i) => {
+    const colour = el("input", { type: "color", value: label.color, title: "Change colour" });
+    colour.addEventListener("click", (e) => e.stopPropagation());
+    colour.addEventListener("change", () => actions.recolour(label, colour.value));
+    const name = el("span", { className: "label-name", textContent: label.name, title: "Double-click to rename" });
+    name.addEventListener("dblclick", (e) => {
+      e.stopPropagation();
+      const input = el("input", { value: label.name, maxLength: 100 });
+      name.replaceChildren(input);
+      input.focus();
+      input.select();
+      let done = false;
+      const finish = (save) => {
+        if (done) return;
+        done = true;
+        const value = input.value.trim();
+        if (save && value && value !== label.name) actions.rename(label, value);
+        else name.textContent = label.name;
+      };
+      input.addEventListener("keydown", (ev) => {
+        ev.stopPropagation();
+        if (ev.key === "Enter") finish(true);
+        if (ev.key === "Escape") finish(false);
+      });
+      input.addEventListener("blur", () => finish(true));
+    });
+    const clear = el("button", { className: "icon", textContent: "⌫", title: "Clear this label's strokes on this image (X)" });
+    clear.addEventListener("click", (e) => { e.stopPropagation(); actions.clear(label); });
+    const remove = el("button", { className: "icon", textContent: "✕", title: "Delete this label from the project" });
+    remove.addEventListener("click", (e) => { e.stopPropagation(); actions.remove(label); });
+    const item = el("li", {},
+      el("span", { className: "key", textContent: i < 9 ? String(i + 1) : "" }),
+      colour, name,
+      el("span", { className: "count", textContent: strokeCounts.get(label.id) ?? "" }),
+      clear, remove);
+    item.dataset.labelId = label.id;
+    if (label.id === activeId) item.classList.add("active");
+    item.addEventListener("click", () => actions.select(label));
+    return item;
+  }));
+}

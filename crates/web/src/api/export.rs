@@ -1,0 +1,133 @@
+//! Masks and exports, predicted from the stored strokes.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::error::Result;
+use crate::export::{coco, Annotated};
+use crate::extract::Path;
+use crate::state::AppState;
+
+/// `{"width", "height", "labels": [{"id", "name", "area", "rle": {"size", "counts"}}]}`.
+pub(super) async fn masks(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>> {
+    let annotated = state.blocking(move |s| Annotated::predict(s, id)).await?;
+    let doc = coco(&annotated.labels, std::slice::from_ref(&annotated));
+    Ok(Json(json!({
+        "width": annotated.map.width,
+        "height": annotated.map.height,
+        "millis": annotated.map.millis,
+        "labels": annotated.labels,
+        "annotations": doc["annotations"],
+    })))
+}
+
+pub(super) async fn label_map(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (name, png) = state
+        .blocking(move |s| {
+            let a = Annotated::predict(s, id)?;
+            Ok((stem(&a.image.name), a.label_map_png()?))
+        })
+        .await?;
+    Ok(attachment("image/png", &format!("{name}.labels.png"), png))
+}
+
+pub(super) async fn label(
+    State(state): State<AppState>,
+    Path((id, label)): Path<(i64, String)>,
+) -> Result<Response> {
+    let label_id: i64 = label
+        .trim_end_matches(".png")
+        .parse()
+        .map_err(|_| crate::error::Error::bad_request(format!("bad label id {label:?}")))?;
+    let (name, png) = state
+        .blocking(move |s| {
+            let a = Annotated::predict(s, id)?;
+            Ok((stem(&a.image.name), a.label_png(label_id)?))
+        })
+        .await?;
+    Ok(attachment(
+        "image/png",
+        &format!("{name}.label{label_id}.png"),
+        png,
+    ))
+}
+
+pub(super) async fn image_coco(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (name, doc) = state
+        .blocking(move |s| {
+            let a = Annotated::predict(s, id)?;
+            Ok((
+                stem(&a.image.name),
+                coco(&a.labels, std::slice::from_ref(&a)),
+            ))
+        })
+        .await?;
+    Ok(attachment(
+        "application/json",
+        &format!("{name}.coco.json"),
+        doc.to_string().into_bytes(),
+    ))
+}
+
+pub(super) async fn project_coco(
+    State(state): State<AppState>,
+    Path(project): Path<i64>,
+) -> Result<Response> {
+    let doc = state
+        .blocking(move |s| {
+            let labels = s.store.labels(project)?;
+            let images = s
+                .store
+                .images(project)?
+                .iter()
+                .map(|image| Annotated::predict(s, image.id))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(coco(&labels, &images))
+        })
+        .await?;
+    Ok(attachment(
+        "application/json",
+        &format!("project{project}.coco.json"),
+        doc.to_string().into_bytes(),
+    ))
+}
+
+fn stem(name: &str) -> String {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
+    stem.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,128 @@
+//! Images: list with progress, upload, add from `--dir`, show, delete.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::extract::{self, Path, Query};
+use crate::folder;
+use crate::imaging;
+use crate::state::AppState;
+use crate::store::ImageInfo;
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Path(project): Path<i64>,
+) -> Result<Json<Vec<ImageInfo>>> {
+    Ok(Json(
+        state.blocking(move |s| s.store.images(project)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct UploadQuery {
+    name: String,
+}
+
+/// `POST /api/projects/{id}/images?name=photo.png` with the file as the body.
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    Path(project): Path<i64>,
+    Query(query): Query<UploadQuery>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<ImageInfo>> {
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(format!(
+            "the upload is over the limit of {:.1} MiB",
+            state.max_upload as f64 / f64::from(1 << 20)
+        )),
+        _ => Error::bad_request(e.body_text()),
+    })?;
+    let name = file_name(&query.name)?;
+    Ok(Json(
+        state
+            .blocking(move |s| folder::add_image(s, project, &name, &body))
+            .await?,
+    ))
+}
+
+/// The last path component of an uploaded file's name.
+fn file_name(name: &str) -> Result<String> {
+    name.rsplit(['/', '\\'])
+        .next()
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .map(str::to_string)
+        .ok_or_else(|| Error::bad_request(format!("bad file name {name:?}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FromDir {
+    path: String,
+}
+
+pub(super) async fn from_dir(
+    State(state): State<AppState>,
+    Path(project): Path<i64>,
+    extract::Json(body): extract::Json<FromDir>,
+) -> Result<Json<ImageInfo>> {
+    Ok(Json(
+        state
+            .blocking(move |s| folder::add_from_dir(s, project, &body.path))
+            .await?,
+    ))
+}
+
+/// The image files in `--dir`, as relative paths.
+pub(super) async fn dir_listing(State(state): State<AppState>) -> Result<Json<Vec<String>>> {
+    Ok(Json(
+        state
+            .blocking(|s| match &s.dir {
+                Some(dir) => folder::image_files(dir),
+                None => Ok(Vec::new()),
+            })
+            .await?,
+    ))
+}
+
+pub(super) async fn info(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<ImageInfo>> {
+    Ok(Json(state.blocking(move |s| s.store.image(id)).await?))
+}
+
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode> {
+    state
+        .blocking(move |s| {
+            s.store.delete_image(id)?;
+            s.forget(id);
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The image as 8-bit RGB PNG, whatever its file format.
+pub(super) async fn display(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse> {
+    let png = state
+        .blocking(move |s| imaging::to_png(&*s.decoded(id)?))
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        png,
+    ))
+}

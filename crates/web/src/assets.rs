@@ -1,0 +1,74 @@
+//! The page: HTML, CSS and JavaScript modules embedded in the binary.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::extract::Path;
+
+/// `(file name, content type, contents)` of every asset.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../assets/index.html"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/style.css"),
+    ),
+    (
+        "main.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/main.js"),
+    ),
+    (
+        "api.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/api.js"),
+    ),
+    (
+        "view.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/view.js"),
+    ),
+    (
+        "overlay.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/overlay.js"),
+    ),
+    (
+        "socket.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/socket.js"),
+    ),
+    (
+        "panels.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/panels.js"),
+    ),
+];
+
+/// `GET /`: the page.
+pub(crate) async fn index() -> Response {
+    serve("index.html")
+}
+
+/// `GET /assets/{file}`.
+pub(crate) async fn asset(Path(file): Path<String>) -> Response {
+    serve(&file)
+}
+
+fn serve(name: &str) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}

@@ -1,0 +1,135 @@
+//! The scribseg web annotator: an axum server, a SQLite store and a page
+//! of plain JavaScript modules embedded in the binary.
+//!
+//! A person paints strokes for labels on an image; every stroke is stored
+//! as it is drawn, and the page keeps one WebSocket per open image over
+//! which it sends its stroke state (the stroke in progress included) and
+//! receives label maps predicted by the [`scribseg_model::Segmenter`].
+//! Scripts use the same JSON API under `/api` (see `crates/web/API.md`).
+//!
+//! ```no_run
+//! use scribseg_web::{serve, Model, ServeOptions};
+//! # fn segmenter() -> scribseg_model::Segmenter { unimplemented!() }
+//! let model = std::sync::Arc::new(Model::new(segmenter(), "weights/default"));
+//! serve(ServeOptions::new("annotations.db".into()), model)?;
+//! # Ok::<(), scribseg_web::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod annotate;
+mod api;
+mod assets;
+mod auth;
+mod error;
+mod export;
+mod extract;
+mod folder;
+mod imaging;
+mod predict;
+mod state;
+mod store;
+mod ws;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{middleware, Router};
+
+pub use annotate::{annotate, encode_frame, PredictRequest};
+pub use error::{Error, Result};
+pub use imaging::MAX_PIXELS;
+pub use predict::{LabelMap, Model, ModelInfo};
+pub use state::AppState;
+pub use store::{
+    History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project, Store, Stroke,
+    StrokeKind, MAX_LABELS,
+};
+
+/// The name of the project `serve` opens (and fills from `--dir`).
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// The whole application: the page, its assets and the API, behind the
+/// token check when the state has a token.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/assets/{file}", get(assets::asset))
+        .nest("/api", api::routes(&state))
+        .fallback(|| async { Error::NoRoute })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .with_state(state)
+}
+
+/// How [`serve`] runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Where to listen; 127.0.0.1:7878 by default.
+    pub addr: SocketAddr,
+    /// The SQLite file.
+    pub db: PathBuf,
+    /// The folder images may be added from; its images are imported into
+    /// the default project at start.
+    pub dir: Option<PathBuf>,
+    /// The token every request must carry; required off loopback.
+    pub token: Option<String>,
+    /// The largest upload, in bytes.
+    pub max_upload: usize,
+}
+
+impl ServeOptions {
+    /// Loopback port 7878, no folder, no token, 64 MiB uploads.
+    pub fn new(db: PathBuf) -> Self {
+        Self {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 7878),
+            db,
+            dir: None,
+            token: None,
+            max_upload: 64 << 20,
+        }
+    }
+}
+
+/// Opens the database, imports `--dir`, and serves until Ctrl-C.
+///
+/// Refuses to listen beyond loopback without a token.
+pub fn serve(options: ServeOptions, model: Arc<Model>) -> Result<()> {
+    if !options.addr.ip().is_loopback() && options.token.as_deref().is_none_or(str::is_empty) {
+        return Err(Error::Options(format!(
+            "listening on {} makes the annotator reachable from other machines: pass --token",
+            options.addr.ip()
+        )));
+    }
+    if let Some(dir) = options.dir.as_ref().filter(|d| !d.is_dir()) {
+        return Err(Error::Options(format!(
+            "--dir {} is not a folder",
+            dir.display()
+        )));
+    }
+    let mut state = AppState::new(Store::open(&options.db)?, model);
+    state.dir = options.dir;
+    state.token = options.token;
+    state.max_upload = options.max_upload;
+    let project = state.store.project_named(DEFAULT_PROJECT)?;
+    let added = folder::import_dir(&state, project.id)?;
+    if added > 0 {
+        tracing::info!("imported {added} images from the server folder");
+    }
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::Internal(format!("tokio runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .map_err(|e| Error::Options(format!("cannot listen on {}: {e}", options.addr)))?;
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("server: {e}")))
+    })
+}

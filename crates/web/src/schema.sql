@@ -1,0 +1,58 @@
+-- scribseg annotator database. Every stroke is a row written as it is
+-- drawn; `ops` records what each user action did so it can be undone.
+PRAGMA foreign_keys = ON;
+
+CREATE TABLE IF NOT EXISTS projects (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- The original file bytes are kept, so the database alone holds the work.
+CREATE TABLE IF NOT EXISTS images (
+    id         INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    width      INTEGER NOT NULL,
+    height     INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    created    TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    UNIQUE (project_id, name)
+);
+
+CREATE TABLE IF NOT EXISTS labels (
+    id         INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    color      TEXT NOT NULL,
+    position   INTEGER NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+-- points: JSON [[x, y], ...] in image pixel coordinates.
+CREATE TABLE IF NOT EXISTS strokes (
+    id       INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
+    kind     TEXT NOT NULL CHECK (kind IN ('positive', 'negative', 'pin')),
+    radius   REAL NOT NULL,
+    points   TEXT NOT NULL,
+    visible  INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS strokes_by_image ON strokes (image_id, visible);
+
+-- One row per user action: 'add' shows its strokes, 'remove' hides them
+-- (eraser, clear label). Undo inverts the newest live op, redo re-applies
+-- the oldest undone one, and a new op drops every undone op.
+CREATE TABLE IF NOT EXISTS ops (
+    id       INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    kind     TEXT NOT NULL CHECK (kind IN ('add', 'remove')),
+    undone   INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS op_strokes (
+    op_id     INTEGER NOT NULL REFERENCES ops(id) ON DELETE CASCADE,
+    stroke_id INTEGER NOT NULL REFERENCES strokes(id) ON DELETE CASCADE,
+    PRIMARY KEY (op_id, stroke_id)
+);

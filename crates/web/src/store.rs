@@ -1,0 +1,421 @@
+//! The SQLite store: projects, images (with their file bytes), labels,
+//! strokes and the undo history. The schema is in `schema.sql`.
+//!
+//! Every method takes the one connection's lock for the duration of a
+//! transaction; async callers run them through `spawn_blocking`.
+
+mod history;
+mod types;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+pub use types::{
+    History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project, Stroke, StrokeKind,
+};
+
+use crate::error::{Error, Result};
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// The most labels a project may have: label maps are one byte per pixel.
+pub const MAX_LABELS: usize = 255;
+
+/// Colours given to new labels that come without one, in turn.
+const PALETTE: [&str; 10] = [
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
+    "#fabed4", "#469990",
+];
+
+/// A SQLite database of annotation work.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        Self::init(Connection::open(path)?)
+    }
+
+    /// A private database in memory (tests).
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (each
+        // change is a transaction), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn transaction<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    // ---- projects ----
+
+    /// Creates a project.
+    pub fn create_project(&self, name: &str) -> Result<Project> {
+        let name = non_empty(name, "project name")?;
+        self.transaction(|tx| {
+            tx.execute("INSERT INTO projects (name) VALUES (?1)", [name])?;
+            Ok(Project {
+                id: tx.last_insert_rowid(),
+                name: name.to_string(),
+            })
+        })
+    }
+
+    /// Every project, oldest first.
+    pub fn projects(&self) -> Result<Vec<Project>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id, name FROM projects ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Project {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The project called `name`, created if missing.
+    pub fn project_named(&self, name: &str) -> Result<Project> {
+        let found = self
+            .lock()
+            .query_row("SELECT id FROM projects WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match found {
+            Some(id) => Ok(Project {
+                id,
+                name: name.to_string(),
+            }),
+            None => self.create_project(name),
+        }
+    }
+
+    fn check_project(tx: &Connection, id: i64) -> Result<()> {
+        exists(tx, "SELECT 1 FROM projects WHERE id = ?1", id, "project")
+    }
+
+    // ---- images ----
+
+    /// Adds an image whose file bytes are `data` and whose decoded size is `width × height`.
+    pub fn add_image(
+        &self,
+        project_id: i64,
+        name: &str,
+        width: u32,
+        height: u32,
+        data: &[u8],
+    ) -> Result<ImageInfo> {
+        let name = non_empty(name, "image name")?;
+        self.transaction(|tx| {
+            Self::check_project(tx, project_id)?;
+            tx.execute(
+                "INSERT INTO images (project_id, name, width, height, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![project_id, name, width, height, data],
+            )
+            .map_err(|e| match Error::from(e) {
+                Error::Conflict(_) => Error::Conflict(format!("the project already has an image named {name:?}")),
+                other => other,
+            })?;
+            image_info(tx, tx.last_insert_rowid())
+        })
+    }
+
+    /// The project's images with their progress, in the order they were added.
+    pub fn images(&self, project_id: i64) -> Result<Vec<ImageInfo>> {
+        let conn = self.lock();
+        Self::check_project(&conn, project_id)?;
+        let mut stmt = conn.prepare(&format!(
+            "{IMAGE_INFO} WHERE i.project_id = ?1 ORDER BY i.id"
+        ))?;
+        let rows = stmt.query_map([project_id], types::image_info_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One image's record.
+    pub fn image(&self, id: i64) -> Result<ImageInfo> {
+        image_info(&self.lock(), id)
+    }
+
+    /// Whether the project has an image called `name`.
+    pub fn has_image(&self, project_id: i64, name: &str) -> Result<bool> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT 1 FROM images WHERE project_id = ?1 AND name = ?2",
+                params![project_id, name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// The image's original file bytes.
+    pub fn image_data(&self, id: i64) -> Result<Vec<u8>> {
+        self.lock()
+            .query_row("SELECT data FROM images WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or(Error::NotFound { what: "image", id })
+    }
+
+    /// Deletes an image with its strokes.
+    pub fn delete_image(&self, id: i64) -> Result<()> {
+        let n = self
+            .lock()
+            .execute("DELETE FROM images WHERE id = ?1", [id])?;
+        found(n, "image", id)
+    }
+
+    // ---- labels ----
+
+    /// The project's labels in their display order.
+    pub fn labels(&self, project_id: i64) -> Result<Vec<Label>> {
+        let conn = self.lock();
+        Self::check_project(&conn, project_id)?;
+        labels(&conn, project_id)
+    }
+
+    /// Adds a label at the end of the list.
+    pub fn add_label(&self, project_id: i64, new: &NewLabel) -> Result<Label> {
+        let name = non_empty(&new.name, "label name")?;
+        let color = new.color.as_deref().map(types::parse_color).transpose()?;
+        self.transaction(|tx| {
+            Self::check_project(tx, project_id)?;
+            let count: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM labels WHERE project_id = ?1",
+                [project_id],
+                |r| r.get(0),
+            )?;
+            if count as usize >= MAX_LABELS {
+                return Err(Error::Conflict(format!(
+                    "a project holds at most {MAX_LABELS} labels"
+                )));
+            }
+            let color =
+                color.unwrap_or_else(|| PALETTE[count as usize % PALETTE.len()].to_string());
+            let position: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM labels WHERE project_id = ?1",
+                [project_id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO labels (project_id, name, color, position) VALUES (?1, ?2, ?3, ?4)",
+                params![project_id, name, color, position],
+            )?;
+            label(tx, tx.last_insert_rowid())
+        })
+    }
+
+    /// Renames and/or recolours a label.
+    pub fn update_label(&self, id: i64, patch: &LabelPatch) -> Result<Label> {
+        let name = patch
+            .name
+            .as_deref()
+            .map(|n| non_empty(n, "label name"))
+            .transpose()?;
+        let color = patch.color.as_deref().map(types::parse_color).transpose()?;
+        self.transaction(|tx| {
+            let current = label(tx, id)?;
+            tx.execute(
+                "UPDATE labels SET name = ?1, color = ?2 WHERE id = ?3",
+                params![
+                    name.unwrap_or(&current.name),
+                    color.unwrap_or(current.color),
+                    id
+                ],
+            )?;
+            label(tx, id)
+        })
+    }
+
+    /// Deletes a label and every stroke drawn for it.
+    pub fn delete_label(&self, id: i64) -> Result<()> {
+        self.transaction(|tx| {
+            let n = tx.execute("DELETE FROM labels WHERE id = ?1", [id])?;
+            found(n, "label", id)?;
+            history::drop_empty_ops(tx)
+        })
+    }
+
+    // ---- strokes ----
+
+    /// The image's visible strokes, in drawing order, and its undo state.
+    pub fn strokes(&self, image_id: i64) -> Result<(Vec<Stroke>, History)> {
+        let conn = self.lock();
+        image_info(&conn, image_id)?;
+        Ok((
+            visible_strokes(&conn, image_id)?,
+            history::state(&conn, image_id)?,
+        ))
+    }
+
+    /// Stores a stroke as drawn (one undoable step).
+    pub fn add_stroke(&self, image_id: i64, new: &NewStroke) -> Result<(Stroke, History)> {
+        new.validate()?;
+        self.transaction(|tx| {
+            let image = image_info(tx, image_id)?;
+            let label = label(tx, new.label_id)?;
+            if label.project_id != image.project_id {
+                return Err(Error::bad_request(format!(
+                    "label {} belongs to another project",
+                    new.label_id
+                )));
+            }
+            let points = serde_json::to_string(&new.points)
+                .map_err(|e| Error::Internal(format!("points: {e}")))?;
+            tx.execute(
+                "INSERT INTO strokes (image_id, label_id, kind, radius, points) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![image_id, new.label_id, new.kind.as_str(), new.radius, points],
+            )?;
+            let id = tx.last_insert_rowid();
+            history::record(tx, image_id, history::OpKind::Add, &[id])?;
+            let stroke = visible_strokes(tx, image_id)?
+                .into_iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| Error::Internal("stored stroke vanished".into()))?;
+            Ok((stroke, history::state(tx, image_id)?))
+        })
+    }
+
+    /// Hides the given strokes (the eraser; one undoable step).
+    pub fn erase_strokes(&self, image_id: i64, ids: &[i64]) -> Result<History> {
+        self.transaction(|tx| {
+            image_info(tx, image_id)?;
+            let visible: Vec<i64> = visible_strokes(tx, image_id)?
+                .iter()
+                .map(|s| s.id)
+                .collect();
+            if let Some(&id) = ids.iter().find(|id| !visible.contains(id)) {
+                return Err(Error::NotFound { what: "stroke", id });
+            }
+            history::record(tx, image_id, history::OpKind::Remove, ids)?;
+            history::state(tx, image_id)
+        })
+    }
+
+    /// Hides every stroke of one label on the image (one undoable step).
+    pub fn clear_label(&self, image_id: i64, label_id: i64) -> Result<History> {
+        self.transaction(|tx| {
+            image_info(tx, image_id)?;
+            label(tx, label_id)?;
+            let ids: Vec<i64> = visible_strokes(tx, image_id)?
+                .iter()
+                .filter(|s| s.label_id == label_id)
+                .map(|s| s.id)
+                .collect();
+            history::record(tx, image_id, history::OpKind::Remove, &ids)?;
+            history::state(tx, image_id)
+        })
+    }
+
+    /// Undoes the newest step; `Conflict` when there is nothing to undo.
+    pub fn undo(&self, image_id: i64) -> Result<History> {
+        self.transaction(|tx| {
+            image_info(tx, image_id)?;
+            history::undo(tx, image_id)
+        })
+    }
+
+    /// Redoes the oldest undone step; `Conflict` when there is nothing to redo.
+    pub fn redo(&self, image_id: i64) -> Result<History> {
+        self.transaction(|tx| {
+            image_info(tx, image_id)?;
+            history::redo(tx, image_id)
+        })
+    }
+}
+
+const IMAGE_INFO: &str = "SELECT i.id, i.project_id, i.name, i.width, i.height,
+    (SELECT COUNT(*) FROM strokes s WHERE s.image_id = i.id AND s.visible = 1),
+    (SELECT COUNT(DISTINCT s.label_id) FROM strokes s WHERE s.image_id = i.id AND s.visible = 1)
+    FROM images i";
+
+fn image_info(conn: &Connection, id: i64) -> Result<ImageInfo> {
+    conn.query_row(
+        &format!("{IMAGE_INFO} WHERE i.id = ?1"),
+        [id],
+        types::image_info_row,
+    )
+    .optional()?
+    .ok_or(Error::NotFound { what: "image", id })
+}
+
+fn labels(conn: &Connection, project_id: i64) -> Result<Vec<Label>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, project_id, name, color, position FROM labels WHERE project_id = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([project_id], types::label_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn label(conn: &Connection, id: i64) -> Result<Label> {
+    conn.query_row(
+        "SELECT id, project_id, name, color, position FROM labels WHERE id = ?1",
+        [id],
+        types::label_row,
+    )
+    .optional()?
+    .ok_or(Error::NotFound { what: "label", id })
+}
+
+fn visible_strokes(conn: &Connection, image_id: i64) -> Result<Vec<Stroke>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, label_id, kind, radius, points FROM strokes WHERE image_id = ?1 AND visible = 1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([image_id], types::stroke_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn exists(conn: &Connection, sql: &str, id: i64, what: &'static str) -> Result<()> {
+    conn.query_row(sql, [id], |_| Ok(()))
+        .optional()?
+        .ok_or(Error::NotFound { what, id })
+}
+
+fn found(changed: usize, what: &'static str, id: i64) -> Result<()> {
+    if changed == 0 {
+        Err(Error::NotFound { what, id })
+    } else {
+        Ok(())
+    }
+}
+
+fn non_empty<'a>(s: &'a str, what: &str) -> Result<&'a str> {
+    let s = s.trim();
+    if s.is_empty() {
+        Err(Error::bad_request(format!("the {what} is empty")))
+    } else if s.len() > 200 {
+        Err(Error::bad_request(format!(
+            "the {what} is longer than 200 bytes"
+        )))
+    } else {
+        Ok(s)
+    }
+}

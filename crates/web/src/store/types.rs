@@ -1,0 +1,230 @@
+//! The records the store reads and writes, as the JSON API shows them.
+
+use rusqlite::Row;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The largest brush radius, in image pixels.
+const MAX_RADIUS: f32 = 500.0;
+/// The most points one stroke may have.
+const MAX_POINTS: usize = 100_000;
+
+/// A set of images sharing one list of labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    /// Database id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+}
+
+/// An image of a project and how far its annotation has got.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// Database id.
+    pub id: i64,
+    /// The project it belongs to.
+    pub project_id: i64,
+    /// File name, unique in the project.
+    pub name: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Visible strokes.
+    pub strokes: u32,
+    /// Labels with at least one visible stroke.
+    pub labels_annotated: u32,
+}
+
+/// A label (class) of a project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    /// Database id.
+    pub id: i64,
+    /// The project it belongs to.
+    pub project_id: i64,
+    /// Display name, unique in the project.
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+    /// Order in the list, ascending.
+    pub position: i64,
+}
+
+/// The body of "add label".
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLabel {
+    /// Display name.
+    pub name: String,
+    /// `#rrggbb`; a palette colour when absent.
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+/// The body of "update label": the fields to change.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelPatch {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New `#rrggbb` colour.
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+/// What a stroke does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StrokeKind {
+    /// On the label's object: positive for it, negative for every other label.
+    Positive,
+    /// A correction: not this label (negative for it alone).
+    Negative,
+    /// Forces the pixels under it to the label, whatever the prediction.
+    Pin,
+}
+
+impl StrokeKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrokeKind::Positive => "positive",
+            StrokeKind::Negative => "negative",
+            StrokeKind::Pin => "pin",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [StrokeKind::Positive, StrokeKind::Negative, StrokeKind::Pin]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A point `[x, y]` in image pixel coordinates (pixel centres at integers).
+pub type Point = [f32; 2];
+
+/// A stroke as sent by a client, before it has an id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStroke {
+    /// The label it is drawn for.
+    pub label_id: i64,
+    /// Positive, negative or pin.
+    pub kind: StrokeKind,
+    /// Brush radius in image pixels.
+    pub radius: f32,
+    /// The polyline; one point is a dot.
+    pub points: Vec<Point>,
+}
+
+impl NewStroke {
+    /// Checks the radius and the points.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.radius.is_finite() && self.radius > 0.0 && self.radius <= MAX_RADIUS) {
+            return Err(Error::bad_request(format!(
+                "radius must be in (0, {MAX_RADIUS}], got {}",
+                self.radius
+            )));
+        }
+        if self.points.is_empty() || self.points.len() > MAX_POINTS {
+            return Err(Error::bad_request(format!(
+                "a stroke needs 1 to {MAX_POINTS} points, got {}",
+                self.points.len()
+            )));
+        }
+        if self.points.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Error::bad_request("stroke points must be finite numbers"));
+        }
+        Ok(())
+    }
+}
+
+/// A stored stroke.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stroke {
+    /// Database id.
+    pub id: i64,
+    /// The label it is drawn for.
+    pub label_id: i64,
+    /// Positive, negative or pin.
+    pub kind: StrokeKind,
+    /// Brush radius in image pixels.
+    pub radius: f32,
+    /// The polyline.
+    pub points: Vec<Point>,
+}
+
+impl From<&Stroke> for NewStroke {
+    fn from(stroke: &Stroke) -> Self {
+        NewStroke {
+            label_id: stroke.label_id,
+            kind: stroke.kind,
+            radius: stroke.radius,
+            points: stroke.points.clone(),
+        }
+    }
+}
+
+/// Whether undo and redo have anything to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Some step can be undone.
+    pub can_undo: bool,
+    /// Some undone step can be redone.
+    pub can_redo: bool,
+}
+
+/// Checks a `#rrggbb` colour and lower-cases it.
+pub(crate) fn parse_color(s: &str) -> Result<String> {
+    let ok = s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(Error::bad_request(format!(
+            "colour must look like #1a2b3c, got {s:?}"
+        )))
+    }
+}
+
+pub(crate) fn image_info_row(r: &Row<'_>) -> rusqlite::Result<ImageInfo> {
+    Ok(ImageInfo {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        name: r.get(2)?,
+        width: r.get(3)?,
+        height: r.get(4)?,
+        strokes: r.get(5)?,
+        labels_annotated: r.get(6)?,
+    })
+}
+
+pub(crate) fn label_row(r: &Row<'_>) -> rusqlite::Result<Label> {
+    Ok(Label {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        name: r.get(2)?,
+        color: r.get(3)?,
+        position: r.get(4)?,
+    })
+}
+
+pub(crate) fn stroke_row(r: &Row<'_>) -> rusqlite::Result<Stroke> {
+    let invalid = |i: usize, msg: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, msg.into())
+    };
+    let kind: String = r.get(2)?;
+    let points: String = r.get(4)?;
+    Ok(Stroke {
+        id: r.get(0)?,
+        label_id: r.get(1)?,
+        kind: StrokeKind::parse(&kind)
+            .ok_or_else(|| invalid(2, format!("stroke kind {kind:?}")))?,
+        radius: r.get(3)?,
+        points: serde_json::from_str(&points).map_err(|e| invalid(4, e.to_string()))?,
+    })
+}

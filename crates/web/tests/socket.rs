@@ -1,0 +1,133 @@
+//! The per-image WebSocket: predictions, coalescing, errors, dropped clients.
+
+use futures_util::{SinkExt, StreamExt};
+use image::DynamicImage;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::util::{png, shapes, Server};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &Server, image: i64) -> Socket {
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/images/{image}/ws", server.addr))
+            .await
+            .expect("connect");
+    let ready = next_text(&mut socket).await;
+    assert_eq!(ready["type"], "ready");
+    assert_eq!(
+        (ready["width"].as_u64(), ready["height"].as_u64()),
+        (Some(96), Some(72))
+    );
+    socket
+}
+
+async fn next_text(socket: &mut Socket) -> Value {
+    match socket.next().await.expect("a message").expect("no error") {
+        Message::Text(text) => serde_json::from_str(&text).expect("JSON"),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+/// `(seq, width, height, label-map pixels)` of a binary frame.
+fn decode(frame: &[u8]) -> (u32, u32, u32, Vec<u8>) {
+    let word = |i: usize| u32::from_le_bytes(frame[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+    let mut pixels = Vec::new();
+    for run in frame[16..].chunks(5) {
+        let len = u32::from_le_bytes(run[1..5].try_into().expect("4 bytes"));
+        pixels.extend(std::iter::repeat_n(run[0], len as usize));
+    }
+    (word(0), word(2), word(3), pixels)
+}
+
+fn request(seq: u32, labels: [i64; 2], x: f32) -> Message {
+    let strokes = json!([
+        {"label_id": labels[0], "kind": "positive", "radius": 3.0, "points": [[25.0, 36.0], [x, 36.0]]},
+        {"label_id": labels[1], "kind": "pin", "radius": 2.0, "points": [[70.0, 30.0]]},
+    ]);
+    Message::Text(
+        json!({"seq": seq, "labels": labels, "strokes": strokes})
+            .to_string()
+            .into(),
+    )
+}
+
+#[tokio::test]
+async fn predictions_come_back_and_only_the_newest_state_is_predicted() {
+    let server = Server::start(|_| {}).await;
+    let (_, labels, info) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(shapes())))
+        .await;
+    let mut socket = connect(&server, info["id"].as_i64().expect("id")).await;
+
+    socket.send(request(1, labels, 30.0)).await.expect("send");
+    let Message::Binary(frame) = socket.next().await.expect("frame").expect("ok") else {
+        panic!("binary frame")
+    };
+    let (seq, w, h, pixels) = decode(&frame);
+    assert_eq!((seq, w, h, pixels.len()), (1, 96, 72, 96 * 72));
+    assert_eq!(pixels[30 * 96 + 70], 2, "the pin is applied");
+
+    // 30 states sent at once, as a fast mouse would: the model is busy with
+    // the first, the others replace each other, and the last one is answered.
+    for seq in 2..=31 {
+        socket
+            .send(request(seq, labels, 26.0 + seq as f32))
+            .await
+            .expect("send");
+    }
+    let mut answered = Vec::new();
+    while answered.last() != Some(&31) {
+        match socket.next().await.expect("frame").expect("ok") {
+            Message::Binary(frame) => answered.push(decode(&frame).0),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        answered.len() <= 4,
+        "requests coalesced, answered {answered:?}"
+    );
+    assert!(answered.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[tokio::test]
+async fn bad_messages_get_errors_and_the_socket_stays_open() {
+    let server = Server::start(|_| {}).await;
+    let (_, labels, info) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(shapes())))
+        .await;
+    let image = info["id"].as_i64().expect("id");
+    let mut socket = connect(&server, image).await;
+    socket
+        .send(Message::Text("{not json".into()))
+        .await
+        .expect("send");
+    let error = next_text(&mut socket).await;
+    assert_eq!(error["type"], "error");
+    assert!(error["message"]
+        .as_str()
+        .expect("message")
+        .contains("bad request"));
+    let nan = json!({"seq": 5, "labels": labels, "strokes": [{"label_id": labels[0], "kind": "positive", "radius": 0.0, "points": [[1.0, 1.0]]}]});
+    socket
+        .send(Message::Text(nan.to_string().into()))
+        .await
+        .expect("send");
+    let error = next_text(&mut socket).await;
+    assert_eq!(error["seq"], 5);
+    socket.send(request(6, labels, 40.0)).await.expect("send");
+    assert!(matches!(socket.next().await, Some(Ok(Message::Binary(_)))));
+
+    // A client that goes away mid-prediction loses nothing and breaks nothing.
+    socket.send(request(7, labels, 45.0)).await.expect("send");
+    drop(socket);
+    let mut again = connect(&server, image).await;
+    again.send(request(1, labels, 30.0)).await.expect("send");
+    assert!(matches!(again.next().await, Some(Ok(Message::Binary(_)))));
+
+    let missing =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/images/999/ws", server.addr)).await;
+    assert!(missing.is_err(), "no socket for a missing image");
+}
