@@ -4,6 +4,7 @@ use rand::Rng;
 
 use crate::distance::dilate;
 use crate::draw::{Polarity, Scribble};
+use crate::geometry::Point;
 use crate::mask::{Mask, Plane};
 use crate::simulate::{simulate_with_polarity, ScribbleParams};
 
@@ -106,7 +107,20 @@ pub fn corrective_scribble(
         return None;
     }
     let radius = params.dilation_fraction * (area / std::f32::consts::PI).sqrt();
-    let temporary = dilate(&wrong, radius).and(&allowed);
-    let scribble = simulate_with_polarity(&temporary, &params.scribble, polarity, rng);
+    // Work on the error's bounding box grown by the dilation radius: the
+    // temporary label cannot reach further, and on a large image the error
+    // is usually a small part of it.
+    let window = wrong.bounding_box().expect("not empty").expand(
+        radius.ceil() as usize + 1,
+        label.width(),
+        label.height(),
+    );
+    let temporary = dilate(&wrong.crop(window), radius).and(&allowed.crop(window));
+    let mut scribble = simulate_with_polarity(&temporary, &params.scribble, polarity, rng);
+    for stroke in &mut scribble.strokes {
+        for p in &mut stroke.points {
+            *p = Point::new(p.x + window.x0 as f32, p.y + window.y0 as f32);
+        }
+    }
     (!scribble.is_empty()).then_some(scribble)
 }

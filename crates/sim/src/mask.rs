@@ -152,6 +152,19 @@ impl Mask {
         self.zip(other, |a, b| a && b)
     }
 
+    /// Pixels that are object in either mask (same size required).
+    pub fn or(&self, other: &Mask) -> Mask {
+        self.zip(other, |a, b| a || b)
+    }
+
+    /// The part of the mask inside `rect` (clipped to the mask), as a mask
+    /// of the rectangle's size.
+    pub fn crop(&self, rect: Rect) -> Mask {
+        Mask::from_fn(rect.width(), rect.height(), |x, y| {
+            self.get((rect.x0 + x) as isize, (rect.y0 + y) as isize)
+        })
+    }
+
     /// The complement: object becomes background and back.
     pub fn not(&self) -> Mask {
         Mask {
@@ -251,5 +264,25 @@ impl Plane {
             height: self.height,
             data: self.data.iter().map(|&v| u8::from(v < threshold)).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_operations_and_crop() {
+        let a = Mask::from_fn(6, 4, |x, _| x < 3);
+        let b = Mask::from_fn(6, 4, |_, y| y < 2);
+        assert_eq!(a.or(&b).area(), 12 + 6);
+        assert_eq!(a.and(&b).area(), 6);
+        assert_eq!(a.minus(&b).area(), 6);
+        assert_eq!(a.not().area(), 12);
+        let c = a.or(&b).crop(Rect::new(2, 1, 8, 3));
+        assert_eq!((c.width(), c.height()), (6, 2));
+        // Row 1 is all object inside the mask, columns 6–7 fall outside it.
+        assert_eq!(c.as_slice(), &[1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(a.or(&b).bounding_box(), Some(Rect::new(0, 0, 6, 4)));
     }
 }
