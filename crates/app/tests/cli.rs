@@ -12,6 +12,13 @@ fn scribseg(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `scribseg simulate --mask MASK --out OUT EXTRA…`.
+fn simulate(mask: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["simulate", "--mask", path_str(mask), "--out", path_str(out)];
+    args.extend_from_slice(extra);
+    scribseg(&args)
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -116,13 +123,7 @@ fn sixteen_bit_and_rgb_masks_are_converted() {
     rgb.save(&prgb).unwrap();
     for (mask, inside) in [(&p16, 0usize), (&prgb, 1)] {
         let out = dir.path().join("s.png");
-        let res = scribseg(&[
-            "simulate",
-            "--mask",
-            path_str(mask),
-            "--out",
-            path_str(&out),
-        ]);
+        let res = simulate(&mask, &out, &[]);
         assert!(res.status.success(), "{}", stderr(&res));
         for (x, y, p) in read_gray(&out).enumerate_pixels() {
             if p.0[0] != 0 {
@@ -142,13 +143,7 @@ fn empty_mask_is_an_error_and_writes_nothing() {
     let mask = dir.path().join("empty.png");
     GrayImage::new(32, 32).save(&mask).unwrap();
     let out = dir.path().join("s.png");
-    let res = scribseg(&[
-        "simulate",
-        "--mask",
-        path_str(&mask),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = simulate(&mask, &out, &[]);
     assert_eq!(res.status.code(), Some(2));
     assert!(stderr(&res).contains("empty"), "{}", stderr(&res));
     assert!(!out.exists());
@@ -161,36 +156,18 @@ fn bad_inputs_are_named_in_the_error() {
     let out = dir.path().join("s.png");
 
     let missing = dir.path().join("nope.png");
-    let res = scribseg(&[
-        "simulate",
-        "--mask",
-        path_str(&missing),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = simulate(&missing, &out, &[]);
     assert_eq!(res.status.code(), Some(2));
     assert!(stderr(&res).contains("nope.png"), "{}", stderr(&res));
 
     let jpeg = dir.path().join("mask.jpg");
     RgbImage::new(16, 16).save(&jpeg).unwrap();
-    let res = scribseg(&[
-        "simulate",
-        "--mask",
-        path_str(&jpeg),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = simulate(&jpeg, &out, &[]);
     assert!(stderr(&res).contains("must be PNG"), "{}", stderr(&res));
 
     let garbage = dir.path().join("garbage.png");
     std::fs::write(&garbage, b"\x89PNG\r\n\x1a\nthis is not the rest of a PNG").unwrap();
-    let res = scribseg(&[
-        "simulate",
-        "--mask",
-        path_str(&garbage),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = simulate(&garbage, &out, &[]);
     assert_eq!(res.status.code(), Some(2));
     assert!(stderr(&res).contains("garbage.png"), "{}", stderr(&res));
 

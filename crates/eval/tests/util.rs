@@ -1,7 +1,6 @@
 //! The stand-in predictor, synthetic objects and the shared data folder.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use image::{Rgb, RgbImage};
@@ -122,23 +121,4 @@ pub fn ellipse(
     }
 }
 
-/// `$SCRIBSEG_DATA`, else `<workspace>/../shared/data`, joined with `rel`;
-/// `None` (after printing "skipped: …") when absent, a failure when
-/// `SCRIBSEG_CI` is set.
-pub fn dataset(rel: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("SCRIBSEG_DATA").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
-    let path = root.join(rel);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("SCRIBSEG_CI").is_none(),
-        "dataset {} missing and SCRIBSEG_CI is set",
-        path.display()
-    );
-    println!("skipped: dataset {} not found", path.display());
-    None
-}
+pub use scribseg_data::shared_dataset as dataset;
