@@ -123,7 +123,7 @@ fn sixteen_bit_and_rgb_masks_are_converted() {
     rgb.save(&prgb).unwrap();
     for (mask, inside) in [(&p16, 0usize), (&prgb, 1)] {
         let out = dir.path().join("s.png");
-        let res = simulate(&mask, &out, &[]);
+        let res = simulate(mask, &out, &[]);
         assert!(res.status.success(), "{}", stderr(&res));
         for (x, y, p) in read_gray(&out).enumerate_pixels() {
             if p.0[0] != 0 {
