@@ -28,6 +28,8 @@ enum Command {
     Pack(cmd::pack::Args),
     /// Dataset tools (`data stats`: per-dataset counts and a contact sheet).
     Data(cmd::data::Args),
+    /// The web annotator: paint strokes, see masks live, export (`serve --dir PATH`).
+    Serve(cmd::serve::Args),
     /// Information about the network (`model info`: stage table and parameter count).
     Model(cmd::model::Args),
     /// Train the network on packed shards (resumes by itself).
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Pack(args) => cmd::pack::run(args),
         Command::Data(args) => cmd::data::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Model(args) => cmd::model::run(args),
         Command::Train(args) => cmd::train::run(args),
     };

@@ -1,0 +1,101 @@
+//! `scribseg serve`: the web annotator.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use scribseg_model::{Segmenter, SegmenterConfig};
+use scribseg_web::{Model, ServeOptions};
+
+/// Flags of `scribseg serve`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A folder of images to annotate: its images are added to the project
+    /// at start, and the page can add any image under it.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// The SQLite database holding the work [default: scribseg/annotations.db
+    /// in the user's data directory].
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// The address to listen on; anything but loopback requires --token.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// The port to listen on.
+    #[arg(long, default_value_t = 7878)]
+    port: u16,
+    /// A secret every request must carry (`Authorization: Bearer T` or `?token=T`).
+    #[arg(long)]
+    token: Option<String>,
+    /// A checkpoint directory (`config.json` + `model.bpk`) [default: weights/default].
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// The largest image upload, in MiB.
+    #[arg(long, default_value_t = 64)]
+    max_upload_mib: usize,
+}
+
+/// Runs `scribseg serve` until Ctrl-C.
+pub fn run(args: Args) -> Result<()> {
+    let weights = match args.weights {
+        Some(dir) => dir,
+        None => default_weights().context(
+            "no default weights are present (weights/default/config.json + model.bpk); \
+             pass --weights DIR with a trained checkpoint",
+        )?,
+    };
+    let segmenter = Segmenter::load(&weights, SegmenterConfig::default())
+        .with_context(|| format!("loading the checkpoint {}", weights.display()))?;
+    let model = Arc::new(Model::new(segmenter, weights.display().to_string()));
+    let db = match args.db {
+        Some(db) => db,
+        None => default_db()?,
+    };
+    let options = ServeOptions {
+        addr: SocketAddr::new(args.host, args.port),
+        db: db.clone(),
+        dir: args.dir,
+        token: args.token,
+        max_upload: args.max_upload_mib << 20,
+    };
+    let host = if args.host.is_unspecified() {
+        "localhost".to_string()
+    } else {
+        args.host.to_string()
+    };
+    let query = options
+        .token
+        .as_ref()
+        .map(|t| format!("/?token={t}"))
+        .unwrap_or_default();
+    eprintln!("scribseg: annotating into {}", db.display());
+    eprintln!(
+        "scribseg: open http://{host}:{}{query} (Ctrl-C stops)",
+        args.port
+    );
+    scribseg_web::serve(options, model).context("the web annotator stopped")
+}
+
+/// `weights/default` in the working directory, else in the source tree this binary was built from.
+fn default_weights() -> Option<PathBuf> {
+    let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../weights/default");
+    [PathBuf::from("weights/default"), source_tree]
+        .into_iter()
+        .find(|dir| {
+            dir.join(scribseg_model::CONFIG_FILE).is_file()
+                && dir.join(scribseg_model::WEIGHTS_FILE).is_file()
+        })
+}
+
+/// `$XDG_DATA_HOME/scribseg/annotations.db`, or `~/.local/share/scribseg/annotations.db`.
+fn default_db() -> Result<PathBuf> {
+    let data = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => PathBuf::from(home).join(".local/share"),
+            None => bail!("no HOME to put the database in: pass --db PATH"),
+        },
+    };
+    Ok(data.join("scribseg").join("annotations.db"))
+}
