@@ -48,15 +48,7 @@ fn simulate_writes_a_positive_scribble_inside_the_mask() {
     let (mask_path, mask) = ellipse_mask(dir.path());
     let out = dir.path().join("s.png");
     let overlay = dir.path().join("o.png");
-    let res = scribseg(&[
-        "simulate",
-        "--mask",
-        path_str(&mask_path),
-        "--out",
-        path_str(&out),
-        "--overlay",
-        path_str(&overlay),
-    ]);
+    let res = simulate(&mask_path, &out, &["--overlay", path_str(&overlay)]);
     assert!(res.status.success(), "{}", stderr(&res));
     let s = read_gray(&out);
     let painted: Vec<_> = s
@@ -84,15 +76,7 @@ fn same_seed_same_bytes_other_seed_other_scribble() {
     let (mask_path, _) = ellipse_mask(dir.path());
     let run = |seed: &str, name: &str| {
         let out = dir.path().join(name);
-        let res = scribseg(&[
-            "simulate",
-            "--mask",
-            path_str(&mask_path),
-            "--seed",
-            seed,
-            "--out",
-            path_str(&out),
-        ]);
+        let res = simulate(&mask_path, &out, &["--seed", seed]);
         assert!(res.status.success(), "{}", stderr(&res));
         std::fs::read(out).unwrap()
     };
@@ -173,15 +157,7 @@ fn bad_inputs_are_named_in_the_error() {
 
     let small = dir.path().join("small.png");
     RgbImage::new(10, 10).save(&small).unwrap();
-    let res = scribseg(&[
-        "simulate",
-        "--mask",
-        path_str(&mask_path),
-        "--image",
-        path_str(&small),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = simulate(&mask_path, &out, &["--image", path_str(&small)]);
     assert!(stderr(&res).contains("10×10"), "{}", stderr(&res));
     assert!(!out.exists());
 }
@@ -197,17 +173,11 @@ fn corrective_marks_the_missed_half() {
     let pred_path = dir.path().join("pred.png");
     prediction.save(&pred_path).unwrap();
     let out = dir.path().join("c.png");
-    let res = scribseg(&[
-        "simulate",
-        "--kind",
-        "corrective",
-        "--mask",
-        path_str(&mask_path),
-        "--prediction",
-        path_str(&pred_path),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = simulate(
+        &mask_path,
+        &out,
+        &["--kind", "corrective", "--prediction", path_str(&pred_path)],
+    );
     assert!(res.status.success(), "{}", stderr(&res));
     let s = read_gray(&out);
     let right = s
@@ -220,15 +190,7 @@ fn corrective_marks_the_missed_half() {
         .count();
     assert!(right > 10 && right > 2 * left, "right {right}, left {left}");
 
-    let res = scribseg(&[
-        "simulate",
-        "--kind",
-        "corrective",
-        "--mask",
-        path_str(&mask_path),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = simulate(&mask_path, &out, &["--kind", "corrective"]);
     assert!(
         !res.status.success(),
         "corrective without --prediction must fail"
@@ -241,15 +203,7 @@ fn box_and_extreme_points_are_drawn() {
     let (mask_path, _) = ellipse_mask(dir.path());
     for kind in ["bbox", "extrema"] {
         let out = dir.path().join(format!("{kind}.png"));
-        let res = scribseg(&[
-            "simulate",
-            "--kind",
-            kind,
-            "--mask",
-            path_str(&mask_path),
-            "--out",
-            path_str(&out),
-        ]);
+        let res = simulate(&mask_path, &out, &["--kind", kind]);
         assert!(res.status.success(), "{}", stderr(&res));
         let s = read_gray(&out);
         // The ellipse's left extreme is (18, 32); both encodings are bright there.
