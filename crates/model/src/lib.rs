@@ -16,6 +16,7 @@
 
 mod checkpoint;
 mod error;
+pub mod fast;
 pub mod input;
 mod segmenter;
 pub mod unet;

@@ -2,5 +2,6 @@
 
 mod architecture;
 mod checkpoint;
+mod fast;
 mod parity;
 mod util;

@@ -1,0 +1,85 @@
+//! Allocations per steady-state forward pass of the fast CPU path (and of burn's Flex backend,
+//! for comparison), counted by a global allocator: `cargo bench -p scribseg-model --bench
+//! allocations`. Prints one line per path and batch size.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use burn::tensor::{Device, Distribution, Tensor};
+use scribseg_model::fast::FastUNet;
+use scribseg_model::UNetConfig;
+
+/// The system allocator, counting allocations and reallocations (on every thread).
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations per call of `f` over `calls` calls, after `warm_up` calls.
+fn per_call(warm_up: usize, calls: usize, mut f: impl FnMut()) -> (usize, f64) {
+    for _ in 0..warm_up {
+        f();
+    }
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..calls {
+        f();
+    }
+    let total = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    (total, total as f64 / calls as f64)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too, briefly.
+    let quick = !std::env::args().any(|arg| arg == "--bench");
+    let calls = if quick { 3 } else { 200 };
+    let device = Device::flex();
+    let model = UNetConfig::new().init(&device);
+    let mut fast = FastUNet::from_model(&model);
+    for batch in [1, 4] {
+        let dims = [batch, 4, 128, 128];
+        let input = Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device);
+        let values = input
+            .clone()
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("f32 input");
+        let mut out = vec![0.0; batch * 128 * 128];
+        let (total, mean) = per_call(3, calls, || fast.forward(&values, dims, &mut out));
+        println!("fast  batch {batch}: {total} allocations in {calls} calls ({mean:.2} per call)");
+        let burn_calls = calls.min(20);
+        let (total, mean) = per_call(1, burn_calls, || {
+            let _ = model.forward(input.clone()).into_data();
+        });
+        println!(
+            "flex  batch {batch}: {total} allocations in {burn_calls} calls ({mean:.1} per call)"
+        );
+    }
+}

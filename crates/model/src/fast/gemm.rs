@@ -1,0 +1,264 @@
+//! The matrix kernel every convolution but the depthwise one runs on:
+//! `out[o][j] = f(b[o] + Σ_k W[o][k] · x[k][j])`, with `j` the pixels of a tile.
+//!
+//! `W` is packed in panels of [`ROWS`] output channels (`panel[k][r]`), so the kernel broadcasts
+//! one weight per row and multiplies it by a few SIMD vectors of consecutive pixels of `x`; the
+//! `ROWS × V` accumulators stay in registers for the whole `k` loop (8 × 3 AVX-512 registers,
+//! 48 pixels). The epilogue (bias, residual, SiLU) runs on the registers before the store.
+
+use pulp::Simd;
+
+use super::params::FoldedConv;
+use super::shared::OutTile;
+use super::simd::silu;
+
+/// Output channels per panel: every width of the network is a multiple of 8.
+pub(super) const ROWS: usize = 8;
+
+/// A convolution as a `[cout][k]` matrix (`k = cin · kernel²`, burn's order), packed in panels.
+#[derive(Debug, Clone)]
+pub(super) struct Packed {
+    /// Output channels.
+    pub cout: usize,
+    /// The inner dimension.
+    pub k: usize,
+    /// `[cout / ROWS (rounded up)][k][ROWS]`, zero past `cout`.
+    pub panels: Vec<f32>,
+    /// `[cout rounded up to ROWS]`, zero past `cout`.
+    pub bias: Vec<f32>,
+}
+
+impl Packed {
+    /// Packs a (folded) convolution.
+    pub fn new(conv: &FoldedConv) -> Self {
+        let k = conv.cin * conv.kernel * conv.kernel;
+        let blocks = conv.cout.div_ceil(ROWS);
+        let mut panels = vec![0.0; blocks * k * ROWS];
+        for o in 0..conv.cout {
+            let (block, r) = (o / ROWS, o % ROWS);
+            for i in 0..k {
+                panels[(block * k + i) * ROWS + r] = conv.weight[o * k + i];
+            }
+        }
+        let mut bias = conv.bias.clone();
+        bias.resize(blocks * ROWS, 0.0);
+        Self {
+            cout: conv.cout,
+            k,
+            panels,
+            bias,
+        }
+    }
+
+    /// The number of panels (blocks of [`ROWS`] output channels).
+    pub fn blocks(&self) -> usize {
+        self.cout.div_ceil(ROWS)
+    }
+
+    /// A view of these weights.
+    pub fn view(&self) -> Weights<'_> {
+        Weights {
+            cout: self.cout,
+            k: self.k,
+            panels: &self.panels,
+            bias: &self.bias,
+        }
+    }
+}
+
+/// Borrowed packed weights (those of a [`Packed`], or a per-sample rescaled copy).
+#[derive(Clone, Copy)]
+pub(super) struct Weights<'a> {
+    pub cout: usize,
+    pub k: usize,
+    pub panels: &'a [f32],
+    pub bias: &'a [f32],
+}
+
+/// A tensor added to the output, laid out like the output tile: element `(o, j)` at
+/// `data[offset + o · ld + j]`.
+#[derive(Clone, Copy)]
+pub(super) struct Residual<'a> {
+    pub data: &'a [f32],
+    pub offset: usize,
+    pub ld: usize,
+}
+
+/// What happens to `b + W·x` before it is stored.
+#[derive(Clone, Copy)]
+pub(super) struct Epilogue<'a> {
+    /// Added first.
+    pub residual: Option<Residual<'a>>,
+    /// Applied last.
+    pub silu: bool,
+}
+
+impl Epilogue<'_> {
+    /// Bias only.
+    pub const LINEAR: Epilogue<'static> = Epilogue {
+        residual: None,
+        silu: false,
+    };
+    /// Bias, then SiLU.
+    pub const SILU: Epilogue<'static> = Epilogue {
+        residual: None,
+        silu: true,
+    };
+}
+
+/// `out[o][j] = epilogue(b[o] + Σ_k W[o][k] · x[k·ldx + j])` for the output channels of the
+/// panels `blocks` and the pixels `j < n`; row `o` of `out` is output channel `o`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn gemm<S: Simd>(
+    simd: S,
+    w: Weights<'_>,
+    blocks: std::ops::Range<usize>,
+    x: &[f32],
+    ldx: usize,
+    n: usize,
+    out: &mut OutTile<'_>,
+    epilogue: Epilogue<'_>,
+) {
+    let lanes = lanes::<S>();
+    let k = w.k;
+    assert!(n == 0 || x.len() >= (k - 1) * ldx + n, "x is too short");
+    for block in blocks {
+        let panel = &w.panels[block * k * ROWS..(block + 1) * k * ROWS];
+        let bias = &w.bias[block * ROWS..(block + 1) * ROWS];
+        let first = block * ROWS;
+        let rows = ROWS.min(w.cout - first);
+        let mut j = 0;
+        if lanes >= 16 {
+            while j + 3 * lanes <= n {
+                let acc = accumulate::<S, 3>(simd, panel, bias, x, ldx, k, j);
+                store(simd, acc, first, rows, j, out, epilogue);
+                j += 3 * lanes;
+            }
+        }
+        while j + lanes <= n {
+            let acc = accumulate::<S, 1>(simd, panel, bias, x, ldx, k, j);
+            store(simd, acc, first, rows, j, out, epilogue);
+            j += lanes;
+        }
+        if j < n {
+            let acc = accumulate_partial(simd, panel, bias, x, ldx, k, j, n - j);
+            store_partial(simd, acc, first, rows, j, n - j, out, epilogue);
+        }
+    }
+}
+
+/// The number of `f32` lanes of a register of `S`.
+#[inline(always)]
+pub(super) fn lanes<S: Simd>() -> usize {
+    core::mem::size_of::<S::f32s>() / core::mem::size_of::<f32>()
+}
+
+/// `b + W·x` for one panel and the `V` registers of pixels starting at `j`.
+#[inline(always)]
+fn accumulate<S: Simd, const V: usize>(
+    simd: S,
+    panel: &[f32],
+    bias: &[f32],
+    x: &[f32],
+    ldx: usize,
+    k: usize,
+    j: usize,
+) -> [[S::f32s; V]; ROWS] {
+    let width = V * lanes::<S>();
+    let mut acc = [[simd.splat_f32s(0.0); V]; ROWS];
+    for (r, row) in acc.iter_mut().enumerate() {
+        *row = [simd.splat_f32s(bias[r]); V];
+    }
+    for (w, xrow) in panel.chunks_exact(ROWS).zip(x[j..].chunks(ldx)).take(k) {
+        let (xs, _) = S::as_simd_f32s(&xrow[..width]);
+        let xs: [S::f32s; V] = core::array::from_fn(|v| xs[v]);
+        for r in 0..ROWS {
+            let wr = simd.splat_f32s(w[r]);
+            for v in 0..V {
+                acc[r][v] = simd.mul_add_f32s(wr, xs[v], acc[r][v]);
+            }
+        }
+    }
+    acc
+}
+
+/// As [`accumulate`] for the last `len < lanes` pixels.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn accumulate_partial<S: Simd>(
+    simd: S,
+    panel: &[f32],
+    bias: &[f32],
+    x: &[f32],
+    ldx: usize,
+    k: usize,
+    j: usize,
+    len: usize,
+) -> [S::f32s; ROWS] {
+    let mut acc: [S::f32s; ROWS] = core::array::from_fn(|r| simd.splat_f32s(bias[r]));
+    for (w, xrow) in panel.chunks_exact(ROWS).zip(x[j..].chunks(ldx)).take(k) {
+        let xs = simd.partial_load_f32s(&xrow[..len]);
+        for r in 0..ROWS {
+            acc[r] = simd.mul_add_f32s(simd.splat_f32s(w[r]), xs, acc[r]);
+        }
+    }
+    acc
+}
+
+/// Applies the epilogue and stores the first `rows` rows of `acc` at pixel `j`.
+#[inline(always)]
+fn store<S: Simd, const V: usize>(
+    simd: S,
+    acc: [[S::f32s; V]; ROWS],
+    first: usize,
+    rows: usize,
+    j: usize,
+    out: &mut OutTile<'_>,
+    epilogue: Epilogue<'_>,
+) {
+    let width = V * lanes::<S>();
+    for (r, row) in acc.iter().enumerate().take(rows) {
+        let mut values = *row;
+        if let Some(res) = epilogue.residual {
+            let start = res.offset + (first + r) * res.ld + j;
+            let (add, _) = S::as_simd_f32s(&res.data[start..start + width]);
+            for v in 0..V {
+                values[v] = simd.add_f32s(values[v], add[v]);
+            }
+        }
+        if epilogue.silu {
+            for value in &mut values {
+                *value = silu(simd, *value);
+            }
+        }
+        let (dst, _) = S::as_mut_simd_f32s(out.row(first + r, j, width));
+        dst[..V].copy_from_slice(&values);
+    }
+}
+
+/// As [`store`] for the last `len < lanes` pixels.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn store_partial<S: Simd>(
+    simd: S,
+    acc: [S::f32s; ROWS],
+    first: usize,
+    rows: usize,
+    j: usize,
+    len: usize,
+    out: &mut OutTile<'_>,
+    epilogue: Epilogue<'_>,
+) {
+    for (r, &value) in acc.iter().enumerate().take(rows) {
+        let mut value = value;
+        if let Some(res) = epilogue.residual {
+            let start = res.offset + (first + r) * res.ld + j;
+            value = simd.add_f32s(value, simd.partial_load_f32s(&res.data[start..start + len]));
+        }
+        if epilogue.silu {
+            value = silu(simd, value);
+        }
+        simd.partial_store_f32s(out.row(first + r, j, len), value);
+    }
+}

@@ -1,0 +1,144 @@
+//! Per-plane and per-tile helpers: im2col, the depthwise 3×3 convolution, the 2×2 average pool,
+//! the ×2 bilinear upsampling and squeeze-excitation. A plane is one channel of one sample,
+//! `height × width` floats, row-major.
+
+use pulp::Simd;
+
+use super::params::Dense;
+use super::simd::{sigmoid_scalar, silu_in_place, silu_scalar};
+
+/// Writes the 3×3 patches of rows `r0..r1` of `input` (`[cin][h][w]`, zero padding 1) as the
+/// rows of `col`: `col[(c·9 + ky·3 + kx)·n + (y − r0)·w + x] = input[c][y + ky − 1][x + kx − 1]`,
+/// with `n = (r1 − r0)·w`, the order of a burn convolution weight `[cout][cin][3][3]`.
+pub(super) fn im2col(input: &[f32], h: usize, w: usize, r0: usize, r1: usize, col: &mut [f32]) {
+    let n = (r1 - r0) * w;
+    let plane = h * w;
+    for (c, src_plane) in input.chunks_exact(plane).enumerate() {
+        for tap in 0..9 {
+            let (ky, kx) = (tap / 3, tap % 3);
+            let dst_rows = &mut col[(c * 9 + tap) * n..(c * 9 + tap + 1) * n];
+            for (dst, y) in dst_rows.chunks_exact_mut(w).zip(r0..r1) {
+                let sy = y + ky;
+                if sy < 1 || sy > h {
+                    dst.fill(0.0);
+                    continue;
+                }
+                let src = &src_plane[(sy - 1) * w..sy * w];
+                match kx {
+                    0 => {
+                        dst[0] = 0.0;
+                        dst[1..].copy_from_slice(&src[..w - 1]);
+                    }
+                    1 => dst.copy_from_slice(src),
+                    _ => {
+                        dst[..w - 1].copy_from_slice(&src[1..]);
+                        dst[w - 1] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dst[i] += a · src[i]`.
+#[inline(always)]
+fn axpy(dst: &mut [f32], a: f32, src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += a * s;
+    }
+}
+
+/// The depthwise 3×3 convolution of one plane (zero padding 1), plus `bias`, then SiLU;
+/// returns the mean of the output (squeeze-excitation's pooling).
+#[inline(always)]
+pub(super) fn depthwise_silu_plane<S: Simd>(
+    simd: S,
+    input: &[f32],
+    h: usize,
+    w: usize,
+    weight: &[f32],
+    bias: f32,
+    out: &mut [f32],
+) -> f32 {
+    let mut sum = 0.0;
+    for (y, dst) in out.chunks_exact_mut(w).enumerate().take(h) {
+        dst.fill(bias);
+        for ky in 0..3 {
+            let sy = y + ky;
+            if sy < 1 || sy > h {
+                continue;
+            }
+            let src = &input[(sy - 1) * w..sy * w];
+            let taps = &weight[ky * 3..ky * 3 + 3];
+            axpy(&mut dst[1..], taps[0], &src[..w - 1]);
+            axpy(dst, taps[1], src);
+            axpy(&mut dst[..w - 1], taps[2], &src[1..]);
+        }
+        silu_in_place(simd, dst);
+        sum += dst.iter().sum::<f32>();
+    }
+    sum / (h * w) as f32
+}
+
+/// The mean of a plane.
+pub(super) fn mean(plane: &[f32]) -> f32 {
+    plane.iter().sum::<f32>() / plane.len() as f32
+}
+
+/// 2×2 average pooling with stride 2 of an `h × w` plane into `out` (`h/2 × w/2`).
+#[inline(always)]
+pub(super) fn avg_pool_plane(input: &[f32], w: usize, out: &mut [f32]) {
+    let half = w / 2;
+    for (dst, pair) in out.chunks_exact_mut(half).zip(input.chunks_exact(2 * w)) {
+        let (top, bottom) = pair.split_at(w);
+        for (x, d) in dst.iter_mut().enumerate() {
+            *d = (top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1]) * 0.25;
+        }
+    }
+}
+
+/// Source index and weight of output coordinate `o` of a ×2 bilinear upsampling of `n` samples
+/// with `align_corners = false`: `src = max((o + ½)/2 − ½, 0)`, between `i0` and `i1`.
+#[inline(always)]
+fn source(o: usize, n: usize) -> (usize, usize, f32) {
+    let src = ((o as f32 + 0.5) * 0.5 - 0.5).max(0.0);
+    let i0 = (src as usize).min(n - 1);
+    let i1 = (i0 + 1).min(n - 1);
+    (i0, i1, src - i0 as f32)
+}
+
+/// ×2 bilinear upsampling (`align_corners = false`) of an `h × w` plane into `out` (`2h × 2w`).
+#[inline(always)]
+pub(super) fn upsample_plane(input: &[f32], h: usize, w: usize, out: &mut [f32]) {
+    let w2 = 2 * w;
+    for (oy, dst) in out.chunks_exact_mut(w2).enumerate().take(2 * h) {
+        let (y0, y1, fy) = source(oy, h);
+        let (row0, row1) = (&input[y0 * w..(y0 + 1) * w], &input[y1 * w..(y1 + 1) * w]);
+        for (ox, d) in dst.iter_mut().enumerate() {
+            let (x0, x1, fx) = source(ox, w);
+            let top = row0[x0] + fx * (row0[x1] - row0[x0]);
+            let bottom = row1[x0] + fx * (row1[x1] - row1[x0]);
+            *d = top + fy * (bottom - top);
+        }
+    }
+}
+
+/// Squeeze-excitation's channel scales from the pooled means: `σ(E · silu(R · pooled))`.
+pub(super) fn excite(
+    reduce: &Dense,
+    expand: &Dense,
+    pooled: &[f32],
+    squeezed: &mut [f32],
+    scale: &mut [f32],
+) {
+    for (o, s) in squeezed.iter_mut().enumerate().take(reduce.outputs) {
+        let row = &reduce.weight[o * reduce.inputs..(o + 1) * reduce.inputs];
+        let dot: f32 = row.iter().zip(pooled).map(|(w, x)| w * x).sum();
+        *s = silu_scalar(reduce.bias[o] + dot);
+    }
+    for (o, s) in scale.iter_mut().enumerate().take(expand.outputs) {
+        let row = &expand.weight[o * expand.inputs..(o + 1) * expand.inputs];
+        let dot: f32 = row.iter().zip(&*squeezed).map(|(w, x)| w * x).sum();
+        *s = sigmoid_scalar(expand.bias[o] + dot);
+    }
+}
