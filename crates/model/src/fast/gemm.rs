@@ -3,10 +3,11 @@
 //!
 //! `W` is packed in panels of [`ROWS`] output channels (`panel[k][r]`), so the kernel broadcasts
 //! one weight per row and multiplies it by a few SIMD vectors of consecutive pixels of `x`; the
-//! `ROWS × V` accumulators stay in registers for the whole `k` loop (8 × 3 AVX-512 registers,
-//! 48 pixels). The epilogue (bias, residual, SiLU) runs on the registers before the store.
+//! accumulators stay in registers for the whole `k` loop (AVX-512: 8 rows × 3 registers, 48
+//! pixels; AVX2: 4 rows × 3 registers, 24 pixels). The epilogue (bias, residual, SiLU) runs on
+//! the registers before the store.
 
-use pulp::Simd;
+use pulp::{Simd, WithSimd};
 
 use super::params::FoldedConv;
 use super::shared::OutTile;
@@ -106,11 +107,42 @@ impl Epilogue<'_> {
     };
 }
 
+/// A call of [`gemm`] as a [`WithSimd`] operation: `simd.vectorize(task)` runs it with the
+/// instruction set of `simd` enabled. (A closure would do the same only if the compiler chose
+/// to inline it; a struct with an `#[inline(always)]` method leaves it no choice.)
+pub(super) struct GemmTask<'a, 't> {
+    pub weights: Weights<'a>,
+    pub blocks: std::ops::Range<usize>,
+    pub x: &'a [f32],
+    pub ldx: usize,
+    pub n: usize,
+    pub out: &'a mut OutTile<'t>,
+    pub epilogue: Epilogue<'a>,
+}
+
+impl WithSimd for GemmTask<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        gemm(
+            simd,
+            self.weights,
+            self.blocks,
+            self.x,
+            self.ldx,
+            self.n,
+            self.out,
+            self.epilogue,
+        );
+    }
+}
+
 /// `out[o][j] = epilogue(b[o] + Σ_k W[o][k] · x[k·ldx + j])` for the output channels of the
 /// panels `blocks` and the pixels `j < n`; row `o` of `out` is output channel `o`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn gemm<S: Simd>(
+fn gemm<S: Simd>(
     simd: S,
     w: Weights<'_>,
     blocks: std::ops::Range<usize>,
@@ -120,32 +152,39 @@ pub(super) fn gemm<S: Simd>(
     out: &mut OutTile<'_>,
     epilogue: Epilogue<'_>,
 ) {
-    let lanes = lanes::<S>();
     let k = w.k;
     assert!(n == 0 || x.len() >= (k - 1) * ldx + n, "x is too short");
     for block in blocks {
-        let panel = &w.panels[block * k * ROWS..(block + 1) * k * ROWS];
-        let bias = &w.bias[block * ROWS..(block + 1) * ROWS];
-        let first = block * ROWS;
-        let rows = ROWS.min(w.cout - first);
-        let mut j = 0;
-        if lanes >= 16 {
-            while j + 3 * lanes <= n {
-                let acc = accumulate::<S, 3>(simd, panel, bias, x, ldx, k, j);
-                store(simd, acc, first, rows, j, out, epilogue);
-                j += 3 * lanes;
+        let panel = Panel {
+            weights: &w.panels[block * k * ROWS..(block + 1) * k * ROWS],
+            bias: &w.bias[block * ROWS..(block + 1) * ROWS],
+            first: block * ROWS,
+            rows: ROWS.min(w.cout - block * ROWS),
+        };
+        if panel.rows == 1 {
+            // A single output channel (the head): no wasted rows.
+            rows_of_panel::<S, 1>(simd, panel, 0, x, ldx, k, n, out, epilogue);
+        } else if lanes::<S>() >= 16 {
+            // AVX-512: 32 registers hold 8 rows × 3 registers of accumulators.
+            rows_of_panel::<S, 8>(simd, panel, 0, x, ldx, k, n, out, epilogue);
+        } else {
+            // AVX2: 16 registers hold 4 rows × 3 registers; two passes per panel.
+            for offset in (0..panel.rows).step_by(4) {
+                rows_of_panel::<S, 4>(simd, panel, offset, x, ldx, k, n, out, epilogue);
             }
         }
-        while j + lanes <= n {
-            let acc = accumulate::<S, 1>(simd, panel, bias, x, ldx, k, j);
-            store(simd, acc, first, rows, j, out, epilogue);
-            j += lanes;
-        }
-        if j < n {
-            let acc = accumulate_partial(simd, panel, bias, x, ldx, k, j, n - j);
-            store_partial(simd, acc, first, rows, j, n - j, out, epilogue);
-        }
     }
+}
+
+/// One panel of packed weights: output channels `first..first + rows`.
+#[derive(Clone, Copy)]
+struct Panel<'a> {
+    /// `[k][ROWS]`.
+    weights: &'a [f32],
+    /// `[ROWS]`.
+    bias: &'a [f32],
+    first: usize,
+    rows: usize,
 }
 
 /// The number of `f32` lanes of a register of `S`.
@@ -154,26 +193,65 @@ pub(super) fn lanes<S: Simd>() -> usize {
     core::mem::size_of::<S::f32s>() / core::mem::size_of::<f32>()
 }
 
-/// `b + W·x` for one panel and the `V` registers of pixels starting at `j`.
+/// Rows `offset..offset + R` of `panel` for every pixel: 3 registers of pixels at a time, then
+/// one, then the rest.
 #[inline(always)]
-fn accumulate<S: Simd, const V: usize>(
+#[allow(clippy::too_many_arguments)]
+fn rows_of_panel<S: Simd, const R: usize>(
     simd: S,
-    panel: &[f32],
-    bias: &[f32],
+    panel: Panel<'_>,
+    offset: usize,
+    x: &[f32],
+    ldx: usize,
+    k: usize,
+    n: usize,
+    out: &mut OutTile<'_>,
+    epilogue: Epilogue<'_>,
+) {
+    let lanes = lanes::<S>();
+    let rows = R.min(panel.rows - offset);
+    let first = panel.first + offset;
+    let mut j = 0;
+    while j + 3 * lanes <= n {
+        let acc = accumulate::<S, R, 3>(simd, panel, offset, x, ldx, k, j);
+        store(simd, acc, first, rows, j, out, epilogue);
+        j += 3 * lanes;
+    }
+    while j + lanes <= n {
+        let acc = accumulate::<S, R, 1>(simd, panel, offset, x, ldx, k, j);
+        store(simd, acc, first, rows, j, out, epilogue);
+        j += lanes;
+    }
+    if j < n {
+        let acc = accumulate_partial::<S, R>(simd, panel, offset, x, ldx, k, j, n - j);
+        store_partial(simd, acc, first, rows, j, n - j, out, epilogue);
+    }
+}
+
+/// `b + W·x` for rows `offset..offset + R` of a panel and the `V` registers of pixels from `j`.
+#[inline(always)]
+fn accumulate<S: Simd, const R: usize, const V: usize>(
+    simd: S,
+    panel: Panel<'_>,
+    offset: usize,
     x: &[f32],
     ldx: usize,
     k: usize,
     j: usize,
-) -> [[S::f32s; V]; ROWS] {
+) -> [[S::f32s; V]; R] {
     let width = V * lanes::<S>();
-    let mut acc = [[simd.splat_f32s(0.0); V]; ROWS];
-    for (r, row) in acc.iter_mut().enumerate() {
-        *row = [simd.splat_f32s(bias[r]); V];
-    }
-    for (w, xrow) in panel.chunks_exact(ROWS).zip(x[j..].chunks(ldx)).take(k) {
+    let mut acc: [[S::f32s; V]; R] =
+        core::array::from_fn(|r| [simd.splat_f32s(panel.bias[offset + r]); V]);
+    for (w, xrow) in panel
+        .weights
+        .chunks_exact(ROWS)
+        .zip(x[j..].chunks(ldx))
+        .take(k)
+    {
         let (xs, _) = S::as_simd_f32s(&xrow[..width]);
         let xs: [S::f32s; V] = core::array::from_fn(|v| xs[v]);
-        for r in 0..ROWS {
+        let w = &w[offset..offset + R];
+        for r in 0..R {
             let wr = simd.splat_f32s(w[r]);
             for v in 0..V {
                 acc[r][v] = simd.mul_add_f32s(wr, xs[v], acc[r][v]);
@@ -186,31 +264,38 @@ fn accumulate<S: Simd, const V: usize>(
 /// As [`accumulate`] for the last `len < lanes` pixels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn accumulate_partial<S: Simd>(
+fn accumulate_partial<S: Simd, const R: usize>(
     simd: S,
-    panel: &[f32],
-    bias: &[f32],
+    panel: Panel<'_>,
+    offset: usize,
     x: &[f32],
     ldx: usize,
     k: usize,
     j: usize,
     len: usize,
-) -> [S::f32s; ROWS] {
-    let mut acc: [S::f32s; ROWS] = core::array::from_fn(|r| simd.splat_f32s(bias[r]));
-    for (w, xrow) in panel.chunks_exact(ROWS).zip(x[j..].chunks(ldx)).take(k) {
+) -> [S::f32s; R] {
+    let mut acc: [S::f32s; R] = core::array::from_fn(|r| simd.splat_f32s(panel.bias[offset + r]));
+    for (w, xrow) in panel
+        .weights
+        .chunks_exact(ROWS)
+        .zip(x[j..].chunks(ldx))
+        .take(k)
+    {
         let xs = simd.partial_load_f32s(&xrow[..len]);
-        for r in 0..ROWS {
+        let w = &w[offset..offset + R];
+        for r in 0..R {
             acc[r] = simd.mul_add_f32s(simd.splat_f32s(w[r]), xs, acc[r]);
         }
     }
     acc
 }
 
-/// Applies the epilogue and stores the first `rows` rows of `acc` at pixel `j`.
+/// Applies the epilogue and stores the first `rows` rows of `acc` (output channels from
+/// `first`) at pixel `j`.
 #[inline(always)]
-fn store<S: Simd, const V: usize>(
+fn store<S: Simd, const R: usize, const V: usize>(
     simd: S,
-    acc: [[S::f32s; V]; ROWS],
+    acc: [[S::f32s; V]; R],
     first: usize,
     rows: usize,
     j: usize,
@@ -240,9 +325,9 @@ fn store<S: Simd, const V: usize>(
 /// As [`store`] for the last `len < lanes` pixels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn store_partial<S: Simd>(
+fn store_partial<S: Simd, const R: usize>(
     simd: S,
-    acc: [S::f32s; ROWS],
+    acc: [S::f32s; R],
     first: usize,
     rows: usize,
     j: usize,

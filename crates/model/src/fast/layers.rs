@@ -11,8 +11,8 @@ use std::sync::{Mutex, PoisonError};
 use pulp::Simd;
 use rayon::prelude::*;
 
-use super::gemm::{gemm, Epilogue, Packed, Residual, Weights, ROWS};
-use super::planes::{avg_pool_plane, depthwise_silu_plane, im2col, upsample_plane};
+use super::gemm::{Epilogue, GemmTask, Packed, Residual, Weights, ROWS};
+use super::planes::{avg_pool_plane, im2col, upsample_plane, DepthwiseTask};
 use super::shared::SharedOut;
 
 /// Floats of im2col (and hidden) tile a 3×3 task aims for: 192 KiB, well inside L2.
@@ -90,37 +90,34 @@ pub(super) fn conv3x3<S: Simd>(
         let r1 = (r0 + rows).min(g.height);
         let n = (r1 - r0) * g.width;
         ctx.with_scratch(|scratch| {
-            ctx.simd.vectorize(|| {
-                let col = &mut scratch[..k * n];
-                im2col(
-                    &input[item * cin * plane..][..cin * plane],
-                    g.height,
-                    g.width,
-                    r0,
-                    r1,
-                    col,
-                );
-                // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`;
-                // no other task's tile contains them.
-                let mut tile =
-                    unsafe { shared.tile(item * cout * plane + r0 * g.width, plane, cout, n) };
-                let epilogue = Epilogue {
-                    residual: epilogue.residual.map(|res| Residual {
-                        offset: res.offset + item * cout * plane + r0 * g.width,
-                        ..res
-                    }),
-                    ..epilogue
-                };
-                gemm(
-                    ctx.simd,
-                    weights.view(),
-                    0..weights.blocks(),
-                    col,
-                    n,
-                    n,
-                    &mut tile,
-                    epilogue,
-                );
+            let col = &mut scratch[..k * n];
+            im2col(
+                &input[item * cin * plane..][..cin * plane],
+                g.height,
+                g.width,
+                r0,
+                r1,
+                col,
+            );
+            let offset = item * cout * plane + r0 * g.width;
+            // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`;
+            // no other task's tile contains them.
+            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+            let epilogue = Epilogue {
+                residual: epilogue.residual.map(|res| Residual {
+                    offset: res.offset + offset,
+                    ..res
+                }),
+                ..epilogue
+            };
+            ctx.simd.vectorize(GemmTask {
+                weights: weights.view(),
+                blocks: 0..weights.blocks(),
+                x: col,
+                ldx: n,
+                n,
+                out: &mut tile,
+                epilogue,
             });
         });
     });
@@ -151,56 +148,57 @@ pub(super) fn fused_block<S: Simd>(
         let r1 = (r0 + rows).min(g.height);
         let n = (r1 - r0) * g.width;
         ctx.with_scratch(|scratch| {
-            ctx.simd.vectorize(|| {
-                let (col, rest) = scratch.split_at_mut(k * n);
-                let hid = &mut rest[..hidden * n];
-                im2col(
-                    &input[item * cin * plane..][..cin * plane],
-                    g.height,
-                    g.width,
-                    r0,
-                    r1,
-                    col,
-                );
-                {
-                    let hid_out = SharedOut::new(hid);
-                    // SAFETY: the only tile of a buffer this task owns.
-                    let mut tile = unsafe { hid_out.tile(0, n, hidden, n) };
-                    gemm(
-                        ctx.simd,
-                        expand.view(),
-                        0..expand.blocks(),
-                        col,
-                        n,
-                        n,
-                        &mut tile,
-                        Epilogue::SILU,
-                    );
-                }
-                let offset = item * cout * plane + r0 * g.width;
-                let epilogue = Epilogue {
-                    residual: residual.then_some(Residual {
-                        data: input,
-                        offset,
-                        ld: plane,
-                    }),
-                    silu: false,
-                };
-                // SAFETY: as in `conv3x3`: rows r0..r1 of sample `item` are this task's alone.
-                let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-                gemm(
-                    ctx.simd,
-                    project.view(),
-                    0..project.blocks(),
-                    hid,
+            let (col, rest) = scratch.split_at_mut(k * n);
+            let hid = &mut rest[..hidden * n];
+            im2col(
+                &input[item * cin * plane..][..cin * plane],
+                g.height,
+                g.width,
+                r0,
+                r1,
+                col,
+            );
+            {
+                let hid_out = SharedOut::new(hid);
+                // SAFETY: the only tile of a buffer this task owns.
+                let mut tile = unsafe { hid_out.tile(0, n, hidden, n) };
+                ctx.simd.vectorize(GemmTask {
+                    weights: expand.view(),
+                    blocks: 0..expand.blocks(),
+                    x: col,
+                    ldx: n,
                     n,
-                    n,
-                    &mut tile,
-                    epilogue,
-                );
+                    out: &mut tile,
+                    epilogue: Epilogue::SILU,
+                });
+            }
+            let offset = item * cout * plane + r0 * g.width;
+            let epilogue = Epilogue {
+                residual: residual.then_some(Residual {
+                    data: input,
+                    offset,
+                    ld: plane,
+                }),
+                silu: false,
+            };
+            // SAFETY: as in `conv3x3`: rows r0..r1 of sample `item` are this task's alone.
+            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+            ctx.simd.vectorize(GemmTask {
+                weights: project.view(),
+                blocks: 0..project.blocks(),
+                x: hid,
+                ldx: n,
+                n,
+                out: &mut tile,
+                epilogue,
             });
         });
     });
+}
+
+/// The scratch floats a depthwise task needs (the zero-padded plane).
+pub(super) fn depthwise_scratch(g: Geometry) -> usize {
+    (g.height + 2) * (g.width + 2)
 }
 
 /// The scratch floats a fused block's task needs.
@@ -253,20 +251,17 @@ pub(super) fn conv1x1<'w, S: Simd>(
                 ..epilogue
             };
             let x = &input[item * k * plane + p0..(item + 1) * k * plane];
-            ctx.simd.vectorize(|| {
-                // SAFETY: task (item, p0, split) owns pixels p0..p0 + n of the output channels
-                // of its panels, in sample `item`; tasks differ in at least one of the three.
-                let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-                gemm(
-                    ctx.simd,
-                    weights(item),
-                    block_range,
-                    x,
-                    plane,
-                    n,
-                    &mut tile,
-                    epilogue,
-                );
+            // SAFETY: task (item, p0, split) owns pixels p0..p0 + n of the output channels
+            // of its panels, in sample `item`; tasks differ in at least one of the three.
+            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+            ctx.simd.vectorize(GemmTask {
+                weights: weights(item),
+                blocks: block_range,
+                x,
+                ldx: plane,
+                n,
+                out: &mut tile,
+                epilogue,
             });
         });
 }
@@ -290,32 +285,31 @@ pub(super) fn depthwise<S: Simd>(
         .enumerate()
         .for_each(|(index, ((dst, src), mean))| {
             let c = index % channels;
-            *mean = ctx.simd.vectorize(|| {
-                depthwise_silu_plane(
-                    ctx.simd,
-                    src,
-                    g.height,
-                    g.width,
-                    &weight[c * 9..c * 9 + 9],
-                    bias[c],
-                    dst,
-                )
+            *mean = ctx.with_scratch(|padded| {
+                ctx.simd.vectorize(DepthwiseTask {
+                    input: src,
+                    height: g.height,
+                    width: g.width,
+                    weight: &weight[c * 9..c * 9 + 9],
+                    bias: bias[c],
+                    padded,
+                    out: dst,
+                })
             });
         });
 }
 
 /// 2×2 average pooling of every plane of `input` (at `g`) into `out` (at half the resolution).
-pub(super) fn avg_pool<S: Simd>(ctx: Ctx<'_, S>, g: Geometry, input: &[f32], out: &mut [f32]) {
+pub(super) fn avg_pool(g: Geometry, input: &[f32], out: &mut [f32]) {
     let plane = g.plane();
     out.par_chunks_mut(plane / 4)
         .zip(input.par_chunks(plane))
-        .for_each(|(dst, src)| ctx.simd.vectorize(|| avg_pool_plane(src, g.width, dst)));
+        .for_each(|(dst, src)| avg_pool_plane(src, g.width, dst));
 }
 
 /// The decoder's input: `low` (`[batch][c][h][w]`, at `g`) upsampled ×2 into channels `0..c`
 /// of `out` (`[batch][2c][2h][2w]`), the skip (`[batch][c][2h][2w]`) into channels `c..2c`.
-pub(super) fn upsample_concat<S: Simd>(
-    ctx: Ctx<'_, S>,
+pub(super) fn upsample_concat(
     g: Geometry,
     channels: usize,
     low: &[f32],
@@ -330,10 +324,7 @@ pub(super) fn upsample_concat<S: Simd>(
             let (up, copy) = dst.split_at_mut(channels * big);
             up.par_chunks_mut(big)
                 .zip(low.par_chunks(small))
-                .for_each(|(dst, src)| {
-                    ctx.simd
-                        .vectorize(|| upsample_plane(src, g.height, g.width, dst));
-                });
+                .for_each(|(dst, src)| upsample_plane(src, g.height, g.width, dst));
             copy.copy_from_slice(skip);
         });
 }

@@ -4,8 +4,8 @@ use pulp::Simd;
 
 use super::gemm::{Epilogue, Packed, Residual, Weights};
 use super::layers::{
-    avg_pool, conv1x1, conv3x3, depthwise, fused_block, fused_scratch, tile_scratch,
-    upsample_concat, Ctx, Geometry,
+    avg_pool, conv1x1, conv3x3, depthwise, depthwise_scratch, fused_block, fused_scratch,
+    tile_scratch, upsample_concat, Ctx, Geometry,
 };
 use super::params::{Dense, Params};
 use super::planes::{excite, mean};
@@ -187,6 +187,7 @@ impl Network {
                     grow(&mut sizes.hidden, g.batch * block.hidden * geo.plane());
                 }
                 Expansion::MbConv { .. } => {
+                    grow(&mut sizes.scratch, depthwise_scratch(geo));
                     grow(&mut sizes.hidden, g.batch * block.hidden * geo.plane());
                 }
             }
@@ -234,7 +235,7 @@ impl Network {
                 let n = len(channels, level);
                 ws.skips[level][..n].copy_from_slice(&ws.a[..n]);
                 let pooled = len(channels, level) / 4;
-                avg_pool(ctx, geo, &ws.a[..n], &mut ws.low[..pooled]);
+                avg_pool(geo, &ws.a[..n], &mut ws.low[..pooled]);
                 let down = &self.downs[level];
                 let out_len = len(down.cout, level + 1);
                 conv1x1(
@@ -266,7 +267,6 @@ impl Network {
                 let cat_len = len(channels, level);
                 let skip_len = len(up.cout, level);
                 upsample_concat(
-                    ctx,
                     at(level + 1),
                     up.cout,
                     &ws.low[..low_len],

@@ -2,10 +2,11 @@
 //! the ×2 bilinear upsampling and squeeze-excitation. A plane is one channel of one sample,
 //! `height × width` floats, row-major.
 
-use pulp::Simd;
+use pulp::{Simd, WithSimd};
 
+use super::gemm::lanes;
 use super::params::Dense;
-use super::simd::{sigmoid_scalar, silu_in_place, silu_scalar};
+use super::simd::{sigmoid_scalar, silu, silu_scalar};
 
 /// Writes the 3×3 patches of rows `r0..r1` of `input` (`[cin][h][w]`, zero padding 1) as the
 /// rows of `col`: `col[(c·9 + ky·3 + kx)·n + (y − r0)·w + x] = input[c][y + ky − 1][x + kx − 1]`,
@@ -40,44 +41,100 @@ pub(super) fn im2col(input: &[f32], h: usize, w: usize, r0: usize, r1: usize, co
     }
 }
 
-/// `dst[i] += a · src[i]`.
-#[inline(always)]
-fn axpy(dst: &mut [f32], a: f32, src: &[f32]) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d += a * s;
-    }
-}
-
 /// The depthwise 3×3 convolution of one plane (zero padding 1), plus `bias`, then SiLU;
-/// returns the mean of the output (squeeze-excitation's pooling).
+/// returns the mean of the output (squeeze-excitation's pooling). `padded` is scratch of at
+/// least `(h + 2)·(w + 2)` floats: the plane is copied there with a zero border, so that every
+/// output register is nine unaligned loads and fused multiply-adds, with no edge cases.
 #[inline(always)]
-pub(super) fn depthwise_silu_plane<S: Simd>(
+#[allow(clippy::too_many_arguments)]
+fn depthwise_silu_plane<S: Simd>(
     simd: S,
     input: &[f32],
     h: usize,
     w: usize,
     weight: &[f32],
     bias: f32,
+    padded: &mut [f32],
     out: &mut [f32],
 ) -> f32 {
-    let mut sum = 0.0;
-    for (y, dst) in out.chunks_exact_mut(w).enumerate().take(h) {
-        dst.fill(bias);
-        for ky in 0..3 {
-            let sy = y + ky;
-            if sy < 1 || sy > h {
-                continue;
-            }
-            let src = &input[(sy - 1) * w..sy * w];
-            let taps = &weight[ky * 3..ky * 3 + 3];
-            axpy(&mut dst[1..], taps[0], &src[..w - 1]);
-            axpy(dst, taps[1], src);
-            axpy(&mut dst[..w - 1], taps[2], &src[1..]);
-        }
-        silu_in_place(simd, dst);
-        sum += dst.iter().sum::<f32>();
+    let pw = w + 2;
+    let padded = &mut padded[..(h + 2) * pw];
+    padded[..pw].fill(0.0);
+    padded[(h + 1) * pw..].fill(0.0);
+    for (row, src) in padded[pw..].chunks_exact_mut(pw).zip(input.chunks_exact(w)) {
+        row[0] = 0.0;
+        row[1..=w].copy_from_slice(src);
+        row[w + 1] = 0.0;
     }
-    sum / (h * w) as f32
+    let lanes = lanes::<S>();
+    let taps: [S::f32s; 9] = core::array::from_fn(|t| simd.splat_f32s(weight[t]));
+    let bias = simd.splat_f32s(bias);
+    let mut sum = simd.splat_f32s(0.0);
+    let mut tail_sum = 0.0;
+    for (y, dst) in out.chunks_exact_mut(w).enumerate().take(h) {
+        let rows = [
+            &padded[y * pw..(y + 1) * pw],
+            &padded[(y + 1) * pw..(y + 2) * pw],
+            &padded[(y + 2) * pw..(y + 3) * pw],
+        ];
+        let mut x = 0;
+        while x + lanes <= w {
+            let mut acc = bias;
+            for (ky, row) in rows.iter().enumerate() {
+                for kx in 0..3 {
+                    let (v, _) = S::as_simd_f32s(&row[x + kx..x + kx + lanes]);
+                    acc = simd.mul_add_f32s(taps[ky * 3 + kx], v[0], acc);
+                }
+            }
+            let value = silu(simd, acc);
+            sum = simd.add_f32s(sum, value);
+            let (dst, _) = S::as_mut_simd_f32s(&mut dst[x..x + lanes]);
+            dst[0] = value;
+            x += lanes;
+        }
+        if x < w {
+            let len = w - x;
+            let mut acc = bias;
+            for (ky, row) in rows.iter().enumerate() {
+                for kx in 0..3 {
+                    let v = simd.partial_load_f32s(&row[x + kx..x + kx + len]);
+                    acc = simd.mul_add_f32s(taps[ky * 3 + kx], v, acc);
+                }
+            }
+            simd.partial_store_f32s(&mut dst[x..], silu(simd, acc));
+            tail_sum += dst[x..].iter().sum::<f32>();
+        }
+    }
+    (simd.reduce_sum_f32s(sum) + tail_sum) / (h * w) as f32
+}
+
+/// [`depthwise_silu_plane`] as a [`WithSimd`] operation (see [`super::gemm::GemmTask`]).
+pub(super) struct DepthwiseTask<'a> {
+    pub input: &'a [f32],
+    pub height: usize,
+    pub width: usize,
+    pub weight: &'a [f32],
+    pub bias: f32,
+    pub padded: &'a mut [f32],
+    pub out: &'a mut [f32],
+}
+
+impl WithSimd for DepthwiseTask<'_> {
+    type Output = f32;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> f32 {
+        depthwise_silu_plane(
+            simd,
+            self.input,
+            self.height,
+            self.width,
+            self.weight,
+            self.bias,
+            self.padded,
+            self.out,
+        )
+    }
 }
 
 /// The mean of a plane.
@@ -86,7 +143,6 @@ pub(super) fn mean(plane: &[f32]) -> f32 {
 }
 
 /// 2×2 average pooling with stride 2 of an `h × w` plane into `out` (`h/2 × w/2`).
-#[inline(always)]
 pub(super) fn avg_pool_plane(input: &[f32], w: usize, out: &mut [f32]) {
     let half = w / 2;
     for (dst, pair) in out.chunks_exact_mut(half).zip(input.chunks_exact(2 * w)) {
@@ -108,7 +164,6 @@ fn source(o: usize, n: usize) -> (usize, usize, f32) {
 }
 
 /// ×2 bilinear upsampling (`align_corners = false`) of an `h × w` plane into `out` (`2h × 2w`).
-#[inline(always)]
 pub(super) fn upsample_plane(input: &[f32], h: usize, w: usize, out: &mut [f32]) {
     let w2 = 2 * w;
     for (oy, dst) in out.chunks_exact_mut(w2).enumerate().take(2 * h) {

@@ -44,19 +44,6 @@ pub(super) fn silu<S: Simd>(simd: S, x: S::f32s) -> S::f32s {
     simd.div_f32s(x, simd.add_f32s(simd.splat_f32s(1.0), e))
 }
 
-/// SiLU in place on a slice.
-#[inline(always)]
-pub(super) fn silu_in_place<S: Simd>(simd: S, values: &mut [f32]) {
-    let (head, tail) = S::as_mut_simd_f32s(values);
-    for v in head {
-        *v = silu(simd, *v);
-    }
-    if !tail.is_empty() {
-        let v = simd.partial_load_f32s(tail);
-        simd.partial_store_f32s(tail, silu(simd, v));
-    }
-}
-
 /// The scalar SiLU, for the few values of squeeze-excitation.
 pub(super) fn silu_scalar(x: f32) -> f32 {
     x / (1.0 + (-x).exp())
