@@ -1,5 +1,6 @@
-//! A dedicated fp32 CPU inference path for the [`UNet`]: the same network, 3–6× faster than
-//! burn's Flex backend on a laptop-class CPU, with no allocation once warm.
+//! A dedicated fp32 CPU inference path for the [`UNet`]: the same network, about 4× faster
+//! than burn's Flex backend on 2 cores (figures in `BENCHMARKS.md`), with no buffer allocated
+//! once warm.
 //!
 //! [`FastUNet::from_model`] reads the weights of a burn [`UNet`] once, folds every batch norm
 //! into the convolution before it and packs the weights for the kernels. [`FastUNet::forward`]

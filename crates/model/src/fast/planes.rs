@@ -163,18 +163,25 @@ fn source(o: usize, n: usize) -> (usize, usize, f32) {
     (i0, i1, src - i0 as f32)
 }
 
-/// ×2 bilinear upsampling (`align_corners = false`) of an `h × w` plane into `out` (`2h × 2w`).
+/// ×2 bilinear upsampling (`align_corners = false`) of an `h × w` plane into `out` (`2h × 2w`):
+/// each output row blends two input rows (weights from [`source`]), then every pair of
+/// neighbours `a, b` of the blended row gives the outputs `¾a + ¼b` and `¼a + ¾b` between them
+/// (the first and last outputs copy the edge values).
 pub(super) fn upsample_plane(input: &[f32], h: usize, w: usize, out: &mut [f32]) {
     let w2 = 2 * w;
     for (oy, dst) in out.chunks_exact_mut(w2).enumerate().take(2 * h) {
         let (y0, y1, fy) = source(oy, h);
         let (row0, row1) = (&input[y0 * w..(y0 + 1) * w], &input[y1 * w..(y1 + 1) * w]);
-        for (ox, d) in dst.iter_mut().enumerate() {
-            let (x0, x1, fx) = source(ox, w);
-            let top = row0[x0] + fx * (row0[x1] - row0[x0]);
-            let bottom = row1[x0] + fx * (row1[x1] - row1[x0]);
-            *d = top + fy * (bottom - top);
+        let blend = |x: usize| row0[x] + fy * (row1[x] - row0[x]);
+        let mut a = blend(0);
+        dst[0] = a;
+        for (x, pair) in dst[1..w2 - 1].chunks_exact_mut(2).enumerate() {
+            let b = blend(x + 1);
+            pair[0] = 0.75 * a + 0.25 * b;
+            pair[1] = 0.25 * a + 0.75 * b;
+            a = b;
         }
+        dst[w2 - 1] = a;
     }
 }
 
