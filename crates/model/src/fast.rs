@@ -51,7 +51,7 @@ use pulp::{Simd, WithSimd};
 
 use crate::UNet;
 use layers::{Ctx, Geometry};
-use network::{Buffers, Network};
+use network::{Buffers, Network, Sizes};
 use params::Params;
 
 /// The [`UNet`] compiled for fast fp32 inference on the CPU; see the [module docs](self).
@@ -66,6 +66,8 @@ pub struct FastUNet {
     /// One scratch buffer per pool thread (im2col and hidden tiles).
     scratch: Vec<Mutex<Vec<f32>>>,
     buffers: Buffers,
+    /// The buffer sizes of the last geometry (kept to reuse its allocation).
+    sizes: Sizes,
     /// The geometry the buffers were last sized for.
     prepared: Option<Geometry>,
 }
@@ -107,6 +109,7 @@ impl FastUNet {
             arch: pulp::Arch::new(),
             scratch: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
             buffers: Buffers::default(),
+            sizes: Sizes::default(),
             prepared: None,
         }
     }
@@ -125,8 +128,8 @@ impl FastUNet {
     ///   [`UNetConfig::size_multiple`](crate::UNetConfig::size_multiple) (16 by default);
     /// - `out`: `[batch, out_channels, height, width]`, overwritten.
     ///
-    /// The first call at a new batch size or resolution sizes the buffers; later calls at the
-    /// same or a smaller size allocate nothing.
+    /// The buffers grow to the largest batch size and resolution seen and are kept: once every
+    /// size in use has been seen, calls allocate no buffer (switching between sizes included).
     ///
     /// # Panics
     ///
@@ -173,8 +176,9 @@ impl FastUNet {
         if self.prepared == Some(g) {
             return;
         }
-        let sizes = self.network.sizes(g, self.threads);
-        self.buffers.reserve(&sizes);
+        self.network.sizes(g, self.threads, &mut self.sizes);
+        let sizes = &self.sizes;
+        self.buffers.reserve(sizes);
         for scratch in &self.scratch {
             let mut scratch = scratch.lock().unwrap_or_else(PoisonError::into_inner);
             if scratch.len() < sizes.scratch {

@@ -145,13 +145,20 @@ impl Network {
     }
 
     /// The buffer sizes of a forward pass at `g` (full resolution).
-    pub fn sizes(&self, g: Geometry, threads: usize) -> Sizes {
+    /// (`sizes` is overwritten; its `skips` keeps its capacity, so that a call with the same
+    /// number of levels allocates nothing.)
+    pub fn sizes(&self, g: Geometry, threads: usize, sizes: &mut Sizes) {
         let at = |level: usize| Geometry {
             height: g.height >> level,
             width: g.width >> level,
             ..g
         };
-        let mut sizes = Sizes::default();
+        let mut skips = std::mem::take(&mut sizes.skips);
+        skips.clear();
+        *sizes = Sizes {
+            skips,
+            ..Sizes::default()
+        };
         let grow = |slot: &mut usize, value: usize| *slot = (*slot).max(value);
         grow(&mut sizes.activation, g.batch * self.stem.cout * g.plane());
         grow(&mut sizes.scratch, tile_scratch(g, self.stem.k, threads));
@@ -197,7 +204,6 @@ impl Network {
                 grow(&mut sizes.squeezed, block.cin);
             }
         }
-        sizes
     }
 
     /// The forward pass: `input` `[batch][in][h][w]` → `out` `[batch][out][h][w]`.
