@@ -28,6 +28,14 @@ pub enum Error {
     /// A checkpoint could not be read or written.
     #[error(transparent)]
     Model(#[from] scribseg_model::Error),
+    /// The optimizer state of a checkpoint could not be read or written.
+    #[error("{path}: optimizer state: {message}")]
+    Checkpoint {
+        /// The optimizer state file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// The shards hold no usable object.
     #[error("{0}: no usable training object in the shards")]
     Empty(PathBuf),

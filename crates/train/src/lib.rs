@@ -19,12 +19,14 @@
 mod config;
 mod error;
 mod example;
+mod log;
 mod schedule;
 mod trainer;
 
 pub use config::TrainConfig;
 pub use error::Error;
 pub use example::{add_corrective, make_example, Example, ExampleParams, InputKind};
+pub use log::{read_log, LogRow, LOG_FILE};
 pub use schedule::Schedule;
 pub use trainer::{
     batch_tensors, bce_with_logits, train, validate, Progress, RunState, Validation,

@@ -20,8 +20,13 @@ use scribseg_sim::Plane;
 use serde::{Deserialize, Serialize};
 
 use crate::example::{add_corrective, make_example, Example, ExampleParams, InputKind};
+use crate::log::{LOG_FILE, LOG_HEADER};
 use crate::schedule::Schedule;
 use crate::{Error, TrainConfig};
+
+/// The Adam moments of a run, saved beside the `last/` weights so that a
+/// resumed run continues with the optimizer state it had.
+pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
 
 /// Where a run stands; written to `state.json` at every checkpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -88,13 +93,20 @@ pub fn train(config: &TrainConfig, mut report: impl FnMut(&Progress)) -> Result<
     let mut optim = AdamConfig::new()
         .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
         .init();
+    let optim_path = config.out.join("last").join(OPTIMIZER_FILE);
+    if state.step > 0 && optim_path.exists() {
+        optim = optim.load(&optim_path).map_err(|err| Error::Checkpoint {
+            path: optim_path.clone(),
+            message: err.to_string(),
+        })?;
+    }
     let schedule = Schedule {
         peak: config.lr,
         floor: config.min_lr,
         warmup: config.warmup,
         total: config.steps,
     };
-    let log_path = config.out.join("log.csv");
+    let log_path = config.out.join(LOG_FILE);
     std::fs::create_dir_all(&config.out).map_err(|source| Error::Io {
         path: config.out.clone(),
         source,
@@ -137,6 +149,10 @@ pub fn train(config: &TrainConfig, mut report: impl FnMut(&Progress)) -> Result<
             .then(|| validate(&model.valid(), &validation_set, config.kind, &device));
         if let Some(v) = validation {
             model.save(config.out.join("last"))?;
+            optim.save(&optim_path).map_err(|err| Error::Checkpoint {
+                path: optim_path.clone(),
+                message: err.to_string(),
+            })?;
             if v.dice > state.best_dice {
                 state.best_dice = v.dice;
                 model.save(config.out.join("best"))?;
@@ -284,8 +300,10 @@ fn mean_dice(examples: &[Example], predictions: &[Plane]) -> f32 {
     total / examples.len().max(1) as f32
 }
 
-/// Input, target and loss-weight tensors of a batch.
+/// Input, target and loss-weight tensors of a batch of square examples,
+/// all of one side (normally [`INPUT_SIZE`]).
 pub fn batch_tensors(batch: &[Example], device: &Device) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+    let side = batch.first().map_or(INPUT_SIZE, |e| e.target.width());
     let mut values = Vec::new();
     let mut target = Vec::new();
     let mut weight = Vec::new();
@@ -297,9 +315,9 @@ pub fn batch_tensors(batch: &[Example], device: &Device) -> (Tensor<4>, Tensor<4
             None => weight.extend(std::iter::repeat_n(1.0f32, e.target.as_slice().len())),
         }
     }
-    let shape = [batch.len(), 1, INPUT_SIZE, INPUT_SIZE];
+    let shape = [batch.len(), 1, side, side];
     (
-        batch_tensor(values, INPUT_SIZE, device),
+        batch_tensor(values, side, device),
         Tensor::from_data(TensorData::new(target, shape), device),
         Tensor::from_data(TensorData::new(weight, shape), device),
     )
@@ -348,11 +366,9 @@ fn open_log(path: &Path) -> Result<std::fs::File, Error> {
             source,
         })?;
     if fresh {
-        writeln!(file, "step,samples,loss,lr,val_dice,val_dice_corrected").map_err(|source| {
-            Error::Io {
-                path: path.to_owned(),
-                source,
-            }
+        writeln!(file, "{LOG_HEADER}").map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
         })?;
     }
     Ok(file)
