@@ -23,5 +23,5 @@ pub mod unet;
 
 pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 pub use error::Error;
-pub use segmenter::{stroke_window, Segmentation, Segmenter, SegmenterConfig};
+pub use segmenter::{stroke_window, Prompt, Segmentation, Segmenter, SegmenterConfig};
 pub use unet::{BlockKind, StageConfig, UNet, UNetConfig};

@@ -12,13 +12,18 @@
 //! outputs are probabilities.
 
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use burn::tensor::activation::sigmoid;
 use burn::tensor::Device;
 use image::RgbImage;
 use scribseg_data::{crop_rgb, Window};
-use scribseg_sim::{draw_stroke, Plane, Point, Polarity, Stroke, DRAW_RADIUS};
+use scribseg_sim::{
+    draw_stroke, BoxPrompt, ExtremePoints, Plane, Point, Polarity, Stroke, DRAW_RADIUS,
+    EXTREME_SIGMA,
+};
 
+use crate::fast::FastUNet;
 use crate::input::{batch_tensor, push_sample, INPUT_SIZE};
 use crate::{Error, UNet};
 
@@ -94,25 +99,46 @@ pub struct Segmentation {
 #[derive(Debug)]
 pub struct Segmenter {
     model: UNet,
-    device: Device,
+    engine: Engine,
     config: SegmenterConfig,
 }
 
+/// What runs the network's forward pass.
+#[derive(Debug)]
+enum Engine {
+    /// burn, on its device (the CPU's Flex backend, or a GPU).
+    Burn(Device),
+    /// The dedicated CPU path, its buffers reused between calls.
+    Fast(Mutex<FastUNet>),
+}
+
 impl Segmenter {
-    /// Wraps a network.
+    /// Wraps a network, run by burn on `device` (a GPU device, or for
+    /// comparing against the fast CPU path).
     pub fn new(model: UNet, device: Device, config: SegmenterConfig) -> Self {
         Self {
             model,
-            device,
+            engine: Engine::Burn(device),
             config,
         }
     }
 
-    /// Loads a checkpoint directory (see [`UNet::load`]) onto the CPU.
+    /// Wraps a network, run by the dedicated CPU path ([`FastUNet`]): the
+    /// same logits as burn's CPU backend (within 1e-4), about 4× sooner.
+    pub fn fast(model: UNet, config: SegmenterConfig) -> Self {
+        let fast = FastUNet::from_model(&model);
+        Self {
+            model,
+            engine: Engine::Fast(Mutex::new(fast)),
+            config,
+        }
+    }
+
+    /// Loads a checkpoint directory (see [`UNet::load`]) for the fast CPU
+    /// path ([`Segmenter::fast`]).
     pub fn load(dir: impl AsRef<Path>, config: SegmenterConfig) -> Result<Self, Error> {
-        let device = Device::flex();
-        let model = UNet::load(dir, &device)?;
-        Ok(Self::new(model, device, config))
+        let model = UNet::load(dir, &Device::flex())?;
+        Ok(Self::fast(model, config))
     }
 
     /// The network.
@@ -133,41 +159,22 @@ impl Segmenter {
     /// probability 0 everywhere.
     pub fn segment(&self, image: &RgbImage, labels: &[Vec<Stroke>]) -> Segmentation {
         let (w, h) = (image.width() as usize, image.height() as usize);
-        let windows: Vec<Option<Window>> = labels
+        let mut probabilities = vec![Plane::new(w, h); labels.len()];
+        let inputs: Vec<(usize, Window, Plane)> = labels
             .iter()
-            .map(|strokes| {
+            .enumerate()
+            .filter_map(|(k, strokes)| {
                 let positive = strokes.iter().filter(|s| s.polarity == Polarity::Positive);
-                stroke_window(
+                let window = stroke_window(
                     positive.flat_map(|s| s.points.iter().copied()),
                     &self.config,
-                )
+                )?;
+                Some((k, window, interaction_channel(labels, k, &window)))
             })
             .collect();
-
-        let mut values = Vec::new();
-        let active: Vec<usize> = (0..labels.len())
-            .filter(|&k| windows[k].is_some())
-            .collect();
-        for &k in &active {
-            let window = windows[k].expect("active labels have a window");
-            let crop = crop_rgb(image, &window, INPUT_SIZE, INPUT_SIZE);
-            let channel = interaction_channel(labels, k, &window);
-            push_sample(&mut values, &crop, &channel);
-        }
-
-        let mut probabilities = vec![Plane::new(w, h); labels.len()];
-        if !active.is_empty() {
-            let logits = self
-                .model
-                .forward(batch_tensor(values, INPUT_SIZE, &self.device));
-            let probs: Vec<f32> = sigmoid(logits)
-                .into_data()
-                .try_into_vec::<f32>()
-                .expect("the network computes in f32");
-            for (b, &k) in active.iter().enumerate() {
-                let crop = &probs[b * INPUT_SIZE * INPUT_SIZE..(b + 1) * INPUT_SIZE * INPUT_SIZE];
-                paste(&mut probabilities[k], crop, &windows[k].expect("active"));
-            }
+        let crops = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
+        for ((k, window, _), crop) in inputs.iter().zip(crops.chunks_exact(CROP_PIXELS)) {
+            paste(&mut probabilities[*k], crop, window);
         }
         let label_map = label_map(&probabilities, w * h, self.config.threshold);
         Segmentation {
@@ -175,6 +182,88 @@ impl Segmenter {
             label_map,
             width: w,
             height: h,
+        }
+    }
+
+    /// The object probabilities for one of the paper's baseline prompts (a
+    /// bounding box or four extreme points, in image pixel coordinates), for
+    /// a network trained on that prompt kind. The crop follows the prompt's
+    /// points with the same rule as strokes ([`stroke_window`]).
+    pub fn segment_prompt(&self, image: &RgbImage, prompt: &Prompt) -> Plane {
+        let mut probabilities = Plane::new(image.width() as usize, image.height() as usize);
+        let window = stroke_window(prompt.points(), &self.config)
+            .expect("a box or extreme points have at least one point");
+        let mut channel = Plane::new(INPUT_SIZE, INPUT_SIZE);
+        let transform = window.transform(INPUT_SIZE, INPUT_SIZE);
+        match prompt {
+            Prompt::Box(b) => b.draw(&mut channel, transform),
+            Prompt::Extremes(e) => e.draw(&mut channel, transform, EXTREME_SIGMA),
+        }
+        let crop = self.run(image, [(&window, &channel)]);
+        paste(&mut probabilities, &crop, &window);
+        probabilities
+    }
+
+    /// Runs the network on the crops of `image` at `inputs` (window and
+    /// interaction channel each) as one batch; the probabilities of all
+    /// crops, [`CROP_PIXELS`] each, in order.
+    fn run<'a>(
+        &self,
+        image: &RgbImage,
+        inputs: impl IntoIterator<Item = (&'a Window, &'a Plane)>,
+    ) -> Vec<f32> {
+        let mut values = Vec::new();
+        for (window, channel) in inputs {
+            let crop = crop_rgb(image, window, INPUT_SIZE, INPUT_SIZE);
+            push_sample(&mut values, &crop, channel);
+        }
+        if values.is_empty() {
+            return Vec::new();
+        }
+        match &self.engine {
+            Engine::Burn(device) => {
+                let logits = self.model.forward(batch_tensor(values, INPUT_SIZE, device));
+                sigmoid(logits)
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .expect("the network computes in f32")
+            }
+            Engine::Fast(fast) => {
+                let batch = values.len() / (4 * CROP_PIXELS);
+                let mut logits = vec![0.0; batch * CROP_PIXELS];
+                fast.lock().unwrap_or_else(PoisonError::into_inner).forward(
+                    &values,
+                    [batch, 4, INPUT_SIZE, INPUT_SIZE],
+                    &mut logits,
+                );
+                for v in &mut logits {
+                    *v = 1.0 / (1.0 + (-*v).exp());
+                }
+                logits
+            }
+        }
+    }
+}
+
+/// Pixels of one network crop.
+const CROP_PIXELS: usize = INPUT_SIZE * INPUT_SIZE;
+
+/// A prompt of the paper's two baselines, given instead of strokes to a
+/// network trained on it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prompt {
+    /// The object's bounding box, drawn as its outline.
+    Box(BoxPrompt),
+    /// The object's four extreme points, drawn as Gaussians.
+    Extremes(ExtremePoints),
+}
+
+impl Prompt {
+    /// The points the crop is placed around.
+    fn points(&self) -> Vec<Point> {
+        match self {
+            Prompt::Box(b) => vec![b.min, b.max],
+            Prompt::Extremes(e) => e.points.to_vec(),
         }
     }
 }

@@ -4,4 +4,5 @@ mod architecture;
 mod checkpoint;
 mod fast;
 mod parity;
+mod segmenter;
 mod util;

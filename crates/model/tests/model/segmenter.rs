@@ -1,0 +1,165 @@
+//! The `Segmenter` on images of every shape, with strokes and with prompts.
+
+use image::{Rgb, RgbImage};
+use scribseg_model::{Prompt, Segmenter, SegmenterConfig, UNetConfig};
+use scribseg_sim::{BoxPrompt, ExtremePoints, Mask, Point, Polarity, Stroke};
+
+use crate::util::device;
+
+fn segmenter() -> Segmenter {
+    let device = device();
+    device.seed(7);
+    Segmenter::new(
+        UNetConfig::new().init(&device),
+        device,
+        SegmenterConfig::default(),
+    )
+}
+
+fn image(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    })
+}
+
+fn stroke(points: &[(f32, f32)], polarity: Polarity) -> Stroke {
+    Stroke {
+        points: points.iter().map(|&(x, y)| Point::new(x, y)).collect(),
+        polarity,
+    }
+}
+
+#[test]
+fn outputs_have_the_image_size_for_small_non_square_and_huge_images() {
+    let segmenter = segmenter();
+    for (w, h) in [(40, 30), (300, 90), (17, 400), (4000, 3000)] {
+        let (fw, fh) = (w as f32, h as f32);
+        let labels = vec![
+            vec![stroke(
+                &[(fw * 0.2, fh * 0.3), (fw * 0.4, fh * 0.35)],
+                Polarity::Positive,
+            )],
+            vec![stroke(&[(fw * 0.7, fh * 0.7)], Polarity::Positive)],
+        ];
+        let out = segmenter.segment(&image(w, h), &labels);
+        assert_eq!((out.width, out.height), (w as usize, h as usize));
+        assert_eq!(out.label_map.len(), (w * h) as usize);
+        assert_eq!(out.probabilities.len(), 2);
+        for p in &out.probabilities {
+            assert_eq!((p.width(), p.height()), (w as usize, h as usize));
+            assert!(p.as_slice().iter().all(|v| (0.0..=1.0).contains(v)));
+        }
+    }
+}
+
+#[test]
+fn on_a_huge_image_a_label_lives_in_its_crop_only() {
+    let segmenter = segmenter();
+    let labels = vec![vec![stroke(
+        &[(1000.0, 1000.0), (1040.0, 1010.0)],
+        Polarity::Positive,
+    )]];
+    let out = segmenter.segment(&image(4000, 3000), &labels);
+    let p = &out.probabilities[0];
+    // The crop is 41 px × 2.2 ≈ 90 px around the stroke.
+    assert!(p.get(1020, 1005) > 0.0);
+    assert_eq!(p.get(1200, 1005), 0.0);
+    assert_eq!(p.get(3000, 2500), 0.0);
+}
+
+#[test]
+fn labels_without_positive_strokes_are_zero() {
+    let segmenter = segmenter();
+    let labels = vec![
+        Vec::new(),
+        vec![stroke(&[(10.0, 10.0), (30.0, 12.0)], Polarity::Negative)],
+        vec![stroke(&[(50.0, 50.0), (60.0, 52.0)], Polarity::Positive)],
+    ];
+    let out = segmenter.segment(&image(100, 80), &labels);
+    assert!(out.probabilities[0].as_slice().iter().all(|&v| v == 0.0));
+    assert!(out.probabilities[1].as_slice().iter().all(|&v| v == 0.0));
+    assert!(out.probabilities[2].as_slice().iter().any(|&v| v > 0.0));
+    assert!(out.label_map.iter().all(|&k| k == 0 || k == 3));
+}
+
+#[test]
+fn the_batch_of_labels_equals_each_label_alone_when_strokes_do_not_interact() {
+    // Far-apart labels: each crop holds only its own stroke, so segmenting
+    // them together (one batch) gives what segmenting each alone gives.
+    let segmenter = segmenter();
+    let a = vec![stroke(&[(30.0, 30.0), (50.0, 35.0)], Polarity::Positive)];
+    let b = vec![stroke(
+        &[(400.0, 300.0), (420.0, 310.0)],
+        Polarity::Positive,
+    )];
+    let img = image(500, 400);
+    let both = segmenter.segment(&img, &[a.clone(), b.clone()]);
+    let alone_a = segmenter.segment(&img, &[a]);
+    let alone_b = segmenter.segment(&img, &[Vec::new(), b]);
+    let max_diff = |x: &[f32], y: &[f32]| {
+        x.iter()
+            .zip(y)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0f32, f32::max)
+    };
+    assert!(
+        max_diff(
+            both.probabilities[0].as_slice(),
+            alone_a.probabilities[0].as_slice()
+        ) < 1e-4
+    );
+    assert!(
+        max_diff(
+            both.probabilities[1].as_slice(),
+            alone_b.probabilities[1].as_slice()
+        ) < 1e-4
+    );
+}
+
+#[test]
+fn prompts_give_a_map_around_the_object() {
+    let segmenter = segmenter();
+    let mask = Mask::from_fn(200, 150, |x, y| {
+        (60..120).contains(&x) && (40..90).contains(&y)
+    });
+    let img = image(200, 150);
+    for prompt in [
+        Prompt::Box(BoxPrompt::from_mask(&mask).expect("non-empty")),
+        Prompt::Extremes(ExtremePoints::from_mask(&mask).expect("non-empty")),
+    ] {
+        let p = segmenter.segment_prompt(&img, &prompt);
+        assert_eq!((p.width(), p.height()), (200, 150));
+        assert!(p.get(90, 65) > 0.0, "{prompt:?}");
+        // The crop is the 60-px box × 2.2 around its centre (90, 65).
+        assert_eq!(p.get(5, 5), 0.0, "{prompt:?}");
+    }
+}
+
+#[test]
+fn the_fast_cpu_path_gives_the_probabilities_burn_gives() {
+    let device = device();
+    device.seed(11);
+    let model = UNetConfig::new().init(&device);
+    let burn = Segmenter::new(model.clone(), device, SegmenterConfig::default());
+    let fast = Segmenter::fast(model, SegmenterConfig::default());
+    let labels = vec![
+        vec![stroke(&[(40.0, 50.0), (90.0, 60.0)], Polarity::Positive)],
+        vec![stroke(
+            &[(150.0, 100.0), (170.0, 130.0)],
+            Polarity::Positive,
+        )],
+    ];
+    let img = image(240, 160);
+    let (a, b) = (burn.segment(&img, &labels), fast.segment(&img, &labels));
+    for (p, q) in a.probabilities.iter().zip(&b.probabilities) {
+        let max_diff = p
+            .as_slice()
+            .iter()
+            .zip(q.as_slice())
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(max_diff < 1e-4, "max difference {max_diff}");
+    }
+    // Twice through the fast path (reused buffers): the same answer.
+    assert_eq!(fast.segment(&img, &labels), b);
+}
