@@ -56,7 +56,7 @@ pub enum DatasetKind {
 }
 
 /// One `[[dataset]]` entry.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetConfig {
     /// Unique name, used in statistics and shards.

@@ -110,6 +110,11 @@ impl Dataset {
         self.source.is_empty()
     }
 
+    /// The stable id of unit `index` (an image id, or a volume id).
+    pub fn unit_id(&self, index: usize) -> &str {
+        self.source.unit_id(index)
+    }
+
     /// The split of unit `index`: always test for `test_only` sets.
     pub fn split_of(&self, index: usize) -> Split {
         if self.config.test_only {

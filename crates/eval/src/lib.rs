@@ -67,7 +67,7 @@ mod summary;
 mod trace;
 
 pub use clicks::{next_click, run_clicks, Click, ClickProtocol};
-pub use dataset::{DatasetSpec, EvalDataset};
+pub use dataset::{DatasetSpec, EvalDataset, SpecSource, SplitSpec};
 pub use error::{Error, PredictorError, Result};
 pub use metrics::{dice, interactions_to_reach, iou, Confusion};
 pub use object::{EvalObject, THRESHOLD};

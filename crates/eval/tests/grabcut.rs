@@ -9,10 +9,7 @@ fn three_grabcut_objects_through_every_protocol() {
     let Some(root) = dataset("eval/grabcut") else {
         return;
     };
-    let spec = DatasetSpec {
-        name: "grabcut".into(),
-        root,
-    };
+    let spec = DatasetSpec::folder("grabcut", root);
     let d = EvalDataset::open(&spec).expect("opens");
     let objects: Vec<_> = (0..3).flat_map(|i| d.load(i).expect("loads")).collect();
     assert_eq!(objects.len(), 3, "one object per GrabCut image");

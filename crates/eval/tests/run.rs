@@ -32,10 +32,7 @@ fn write_folder(root: &Path) {
 }
 
 fn config(root: &Path) -> EvalConfig {
-    let mut c = EvalConfig::new(vec![DatasetSpec {
-        name: "tiny".into(),
-        root: root.to_path_buf(),
-    }]);
+    let mut c = EvalConfig::new(vec![DatasetSpec::folder("tiny", root)]);
     c.seeds = 2;
     c.strokes.max_strokes = 5;
     c.clicks.max_clicks = 6;
@@ -44,10 +41,7 @@ fn config(root: &Path) -> EvalConfig {
 }
 
 fn objects(root: &Path) -> Vec<scribseg_eval::EvalObject> {
-    let spec = DatasetSpec {
-        name: "tiny".into(),
-        root: root.to_path_buf(),
-    };
+    let spec = DatasetSpec::folder("tiny", root);
     let d = EvalDataset::open(&spec).expect("opens");
     (0..d.len())
         .flat_map(|i| d.load(i).expect("loads"))
