@@ -11,6 +11,7 @@ mod cmd;
 mod example;
 mod imageio;
 mod overlay;
+mod weights;
 
 /// Interactive scribble segmentation.
 #[derive(Parser, Debug)]
@@ -34,6 +35,12 @@ enum Command {
     Model(cmd::model::Args),
     /// Train the network on packed shards (resumes by itself).
     Train(cmd::train::Args),
+    /// Segment an image from a stroke image (k = a stroke of label k) into a label map.
+    Segment(cmd::segment::Args),
+    /// Speed figures of this machine (forward pass, Segmenter call, simulator; `--json`).
+    Bench(cmd::bench::Args),
+    /// Evaluate checkpoints: Table 1, DICE-vs-strokes curves, clicks, worst objects.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +52,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Model(args) => cmd::model::run(args),
         Command::Train(args) => cmd::train::run(args),
+        Command::Segment(args) => cmd::segment::run(args),
+        Command::Eval(args) => cmd::eval::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

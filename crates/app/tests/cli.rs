@@ -1,30 +1,18 @@
 //! The `scribseg` binary driven as a user would: files in, files and exit codes out.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use image::{GrayImage, ImageBuffer, Luma, Rgb, RgbImage};
 
-fn scribseg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scribseg"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod util;
+use util::{path_str, scribseg, stderr};
 
 /// `scribseg simulate --mask MASK --out OUT EXTRA…`.
 fn simulate(mask: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["simulate", "--mask", path_str(mask), "--out", path_str(out)];
     args.extend_from_slice(extra);
     scribseg(&args)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("temporary paths are UTF-8")
 }
 
 /// A 96×64 mask with a filled ellipse, written as 8-bit grey PNG.

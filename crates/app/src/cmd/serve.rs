@@ -1,12 +1,13 @@
 //! `scribseg serve`: the web annotator.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use scribseg_model::{Segmenter, SegmenterConfig};
 use scribseg_web::{Model, ServeOptions};
+
+use crate::weights;
 
 /// Flags of `scribseg serve`.
 #[derive(clap::Args, Debug)]
@@ -38,16 +39,8 @@ pub struct Args {
 
 /// Runs `scribseg serve` until Ctrl-C.
 pub fn run(args: Args) -> Result<()> {
-    let weights = match args.weights {
-        Some(dir) => dir,
-        None => default_weights().context(
-            "no default weights are present (weights/default/config.json + model.bpk); \
-             pass --weights DIR with a trained checkpoint",
-        )?,
-    };
-    let segmenter = Segmenter::load(&weights, SegmenterConfig::default())
-        .with_context(|| format!("loading the checkpoint {}", weights.display()))?;
-    let model = Arc::new(Model::new(segmenter, weights.display().to_string()));
+    let (segmenter, dir) = weights::load_segmenter(args.weights)?;
+    let model = Arc::new(Model::new(segmenter, dir.display().to_string()));
     let db = match args.db {
         Some(db) => db,
         None => default_db()?,
@@ -75,17 +68,6 @@ pub fn run(args: Args) -> Result<()> {
         args.port
     );
     scribseg_web::serve(options, model).context("the web annotator stopped")
-}
-
-/// `weights/default` in the working directory, else in the source tree this binary was built from.
-fn default_weights() -> Option<PathBuf> {
-    let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../weights/default");
-    [PathBuf::from("weights/default"), source_tree]
-        .into_iter()
-        .find(|dir| {
-            dir.join(scribseg_model::CONFIG_FILE).is_file()
-                && dir.join(scribseg_model::WEIGHTS_FILE).is_file()
-        })
 }
 
 /// `$XDG_DATA_HOME/scribseg/annotations.db`, or `~/.local/share/scribseg/annotations.db`.

@@ -1,10 +1,11 @@
 //! `scribseg train`: train the network on packed shards.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use scribseg_train::{train, TrainConfig};
+use scribseg_eval::{write_curves_svg, Series};
+use scribseg_train::{read_log, train, TrainConfig, LOG_FILE};
 
 /// Flags of `scribseg train`.
 #[derive(clap::Args, Debug)]
@@ -33,7 +34,16 @@ pub fn run(args: Args) -> Result<()> {
     let state = train(&config, |p| {
         if let Some(v) = p.validation {
             last_validation = format!("val DICE {:.3} (corrected {:.3})", v.dice, v.dice_corrected);
-            bar.println(format!("step {}: {last_validation}", p.step));
+            let line = format!(
+                "step {}/{}: loss {:.4}, {:.1} samples/s, {last_validation}",
+                p.step, p.steps, p.loss, p.samples_per_second
+            );
+            // A hidden bar (output to a file, not a terminal) prints nothing.
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
         }
         bar.set_position(p.step as u64);
         bar.set_message(format!(
@@ -43,6 +53,8 @@ pub fn run(args: Args) -> Result<()> {
     })
     .with_context(|| format!("training with {}", args.config.display()))?;
     bar.finish();
+    let curve = config.out.join("curve.svg");
+    write_curve(&config.out.join(LOG_FILE), &curve)?;
     println!(
         "done: {} steps, {} samples, best validation DICE {:.3}; checkpoints in {}",
         state.step,
@@ -50,5 +62,44 @@ pub fn run(args: Args) -> Result<()> {
         state.best_dice,
         config.out.display()
     );
+    eprintln!("curve: {}", curve.display());
     Ok(())
+}
+
+/// Plots validation DICE (one interaction, and after one corrective
+/// scribble) and the training loss (mean between validations) against
+/// thousands of samples seen.
+fn write_curve(log: &Path, out: &Path) -> Result<()> {
+    let rows = read_log(log)?;
+    let (mut dice, mut corrected, mut loss) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for row in &rows {
+        sum += f64::from(row.loss);
+        count += 1;
+        let (Some(d), Some(c)) = (row.val_dice, row.val_dice_corrected) else {
+            continue;
+        };
+        let x = row.samples as f64 / 1000.0;
+        dice.push((x, f64::from(d)));
+        corrected.push((x, f64::from(c)));
+        loss.push((x, sum / count as f64));
+        (sum, count) = (0.0, 0);
+    }
+    let series = |label: &str, points| Series {
+        label: label.to_string(),
+        points,
+        spread: Vec::new(),
+    };
+    write_curves_svg(
+        out,
+        "Training",
+        "samples seen (thousands)",
+        "validation DICE / training loss",
+        &[
+            series("validation DICE, first interaction", dice),
+            series("validation DICE, one corrective scribble", corrected),
+            series("training loss (BCE)", loss),
+        ],
+    )
+    .with_context(|| format!("plotting {}", log.display()))
 }

@@ -1,0 +1,125 @@
+//! `scribseg bench`: the speed figures of this machine — the network's
+//! forward pass (burn's CPU backend and the fast CPU path, batch 1 and 4),
+//! a full `Segmenter` call and the scribble simulator's rate.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use burn::tensor::{Device, Tensor, TensorData};
+use image::{Rgb, RgbImage};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use scribseg_model::fast::FastUNet;
+use scribseg_model::{Segmenter, SegmenterConfig, UNet};
+use scribseg_sim::{simulate_scribble, Mask, Point, Polarity, ScribbleParams, Stroke};
+
+use crate::weights;
+
+/// Flags of `scribseg bench`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The checkpoint to time [default: weights/default] (timing does not
+    /// depend on the weights' values).
+    #[arg(long)]
+    weights: Option<std::path::PathBuf>,
+    /// Timed repetitions of each case (the median is reported).
+    #[arg(long, default_value_t = 30)]
+    runs: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Result<()> {
+    let dir = weights::resolve(args.weights)?;
+    let device = Device::flex();
+    let model = UNet::load(&dir, &device)?;
+    let runs = args.runs.max(1);
+    let mut fast = FastUNet::from_model(&model);
+
+    let mut figures: Vec<(&str, f64)> = Vec::new();
+    for batch in [1usize, 4] {
+        let dims = [batch, 4, 128, 128];
+        let input: Vec<f32> = (0..dims.iter().product::<usize>())
+            .map(|i| ((i as f32) * 0.731).sin())
+            .collect();
+        let burn = median_ms(runs, || {
+            let x = Tensor::<4>::from_data(TensorData::new(input.clone(), dims), &device);
+            model.forward(x).into_data();
+        });
+        let mut out = vec![0.0; batch * 128 * 128];
+        let fast_ms = median_ms(runs, || fast.forward(&input, dims, &mut out));
+        if batch == 1 {
+            figures.push(("forward_batch1_burn_ms_median", burn));
+            figures.push(("forward_batch1_ms_median", fast_ms));
+        } else {
+            figures.push(("forward_batch4_burn_ms_median", burn));
+            figures.push(("forward_batch4_ms_median", fast_ms));
+        }
+    }
+
+    let segmenter = Segmenter::fast(model, SegmenterConfig::default());
+    let image = RgbImage::from_fn(1024, 768, |x, y| {
+        Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 256) as u8])
+    });
+    let line = |x0: f32, y0: f32, x1: f32, y1: f32| Stroke {
+        points: vec![Point::new(x0, y0), Point::new(x1, y1)],
+        polarity: Polarity::Positive,
+    };
+    let labels = vec![
+        vec![line(100.0, 120.0, 300.0, 200.0)],
+        vec![line(600.0, 400.0, 700.0, 650.0)],
+        vec![line(850.0, 100.0, 900.0, 160.0)],
+    ];
+    figures.push((
+        "segmenter_ms_median",
+        median_ms(runs, || {
+            segmenter.segment(&image, &labels);
+        }),
+    ));
+
+    let mask = Mask::from_fn(128, 128, |x, y| {
+        ((x as f32 - 64.0) / 45.0).powi(2) + ((y as f32 - 60.0) / 30.0).powi(2) <= 1.0
+    });
+    let params = ScribbleParams::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let count = 200;
+    let start = Instant::now();
+    for _ in 0..count {
+        simulate_scribble(&mask, &params, &mut rng);
+    }
+    figures.push((
+        "simulate_128_per_s",
+        f64::from(count) / start.elapsed().as_secs_f64(),
+    ));
+
+    if args.json {
+        let fields: Vec<String> = figures
+            .iter()
+            .map(|(k, v)| format!("\"{k}\": {v:.3}"))
+            .collect();
+        println!("{{{}}}", fields.join(", "));
+    } else {
+        println!("threads: {}", fast.threads());
+        for (k, v) in &figures {
+            println!("{k:32} {v:10.2}");
+        }
+    }
+    Ok(())
+}
+
+/// The median wall time of `runs` calls of `f`, in milliseconds, after one
+/// warm-up call.
+fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2].as_secs_f64() * 1e3
+}

@@ -1,0 +1,214 @@
+//! `scribseg eval`: the paper's Table 1, DICE-vs-strokes curves, the click
+//! protocol and the worst objects, for trained checkpoints.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use image::RgbImage;
+use indicatif::{ProgressBar, ProgressStyle};
+use scribseg_data::{Config, Split};
+use scribseg_eval::{
+    markdown, run_eval, DatasetSpec, EvalConfig, Interaction, Predictor, PredictorError, Predictors,
+};
+use scribseg_model::{Prompt, Segmenter};
+use scribseg_sim::Plane;
+
+use crate::weights;
+
+/// Which networks to evaluate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Input {
+    /// The scribble network: first scribble, corrective curves, clicks.
+    Scribble,
+    /// The box baseline (`--box-weights`).
+    Box,
+    /// The extreme-point baseline (`--extremes-weights`).
+    Extremes,
+    /// All three.
+    All,
+}
+
+/// What to evaluate on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Sets {
+    /// The standard benchmarks under `eval/` (GrabCut, Berkeley, DAVIS).
+    Benchmarks,
+    /// The test split of every training dataset of the configuration.
+    Test,
+    /// The validation split of every training dataset.
+    Val,
+}
+
+/// Flags of `scribseg eval`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The dataset configuration (TOML), e.g. `configs/default.toml`; its
+    /// `data_root` holds the benchmarks under `eval/` (GrabCut, Berkeley, DAVIS).
+    #[arg(long)]
+    config: PathBuf,
+    /// What to evaluate on; repeat for several (default: benchmarks and test).
+    #[arg(long = "on", value_enum)]
+    on: Vec<Sets>,
+    /// Slices per volume in the medical test/validation splits (evenly spaced).
+    #[arg(long, default_value_t = 3)]
+    slices_per_volume: usize,
+    /// The scribble network's checkpoint [default: weights/default].
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// The box baseline's checkpoint (a network trained with `kind = "box"`).
+    #[arg(long)]
+    box_weights: Option<PathBuf>,
+    /// The extreme-point baseline's checkpoint (`kind = "extremes"`).
+    #[arg(long)]
+    extremes_weights: Option<PathBuf>,
+    /// Which networks to run.
+    #[arg(long, value_enum, default_value_t = Input::Scribble)]
+    input: Input,
+    /// Strokes per object in the DICE-vs-strokes curves (the first scribble included).
+    #[arg(long, default_value_t = 20)]
+    strokes: usize,
+    /// Runs of the random protocols per object, for mean ± standard deviation.
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// At most this many images per dataset (a quick look).
+    #[arg(long)]
+    max_images: Option<usize>,
+    /// Output folder: table.md, summary.json, records.jsonl (an interrupted
+    /// run resumes from it), curves (SVG) and worst.png.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Result<()> {
+    let data = Config::load(&args.config).with_context(|| {
+        format!(
+            "reading the dataset configuration {}",
+            args.config.display()
+        )
+    })?;
+    let on = if args.on.is_empty() {
+        vec![Sets::Benchmarks, Sets::Test]
+    } else {
+        args.on.clone()
+    };
+    let mut datasets = Vec::new();
+    for sets in on {
+        datasets.extend(match sets {
+            Sets::Benchmarks => DatasetSpec::benchmarks(&data.data_root),
+            Sets::Test => DatasetSpec::splits(&data, Split::Test, args.slices_per_volume),
+            Sets::Val => DatasetSpec::splits(&data, Split::Val, args.slices_per_volume),
+        });
+    }
+    let mut config = EvalConfig::new(datasets);
+    config.seeds = args.seeds;
+    config.strokes.max_strokes = args.strokes;
+    config.max_images = args.max_images;
+
+    let wants = |input: Input| args.input == input || args.input == Input::All;
+    let mut scribble = if wants(Input::Scribble) {
+        Some(Network::load("scribble", args.weights.clone(), false)?)
+    } else {
+        None
+    };
+    let mut boxes = if wants(Input::Box) {
+        Some(Network::load(
+            "box",
+            Some(required(&args.box_weights, "--box-weights")?),
+            true,
+        )?)
+    } else {
+        None
+    };
+    let mut extremes = if wants(Input::Extremes) {
+        Some(Network::load(
+            "extremes",
+            Some(required(&args.extremes_weights, "--extremes-weights")?),
+            true,
+        )?)
+    } else {
+        None
+    };
+    let mut predictors = Predictors {
+        scribble: scribble.as_mut().map(|p| p as &mut dyn Predictor),
+        boxes: boxes.as_mut().map(|p| p as &mut dyn Predictor),
+        extremes: extremes.as_mut().map(|p| p as &mut dyn Predictor),
+    };
+
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:12} {bar:30} {pos}/{len} images  eta {eta}")
+            .context("progress template")?,
+    );
+    let outcome = run_eval(&config, &mut predictors, &args.out, &mut |p| {
+        bar.set_message(p.dataset.clone());
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+    })
+    .with_context(|| format!("evaluating into {}", args.out.display()))?;
+    bar.finish_and_clear();
+    println!("{}", markdown(&outcome.summary));
+    eprintln!(
+        "{} protocol runs computed, {} reused; files in {}",
+        outcome.computed,
+        outcome.reused,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn required(path: &Option<PathBuf>, flag: &str) -> Result<PathBuf> {
+    match path {
+        Some(p) => Ok(p.clone()),
+        None => {
+            bail!("{flag} is needed to evaluate that baseline (train one with `scribseg train`)")
+        }
+    }
+}
+
+/// A checkpoint behind the [`Predictor`] interface: strokes for the
+/// scribble network, a box or extreme points for a baseline.
+struct Network {
+    name: String,
+    segmenter: Segmenter,
+    prompts: bool,
+}
+
+impl Network {
+    fn load(kind: &str, weights: Option<PathBuf>, prompts: bool) -> Result<Self> {
+        let (segmenter, dir) = weights::load_segmenter(weights)?;
+        Ok(Self {
+            name: format!("{kind} ({})", dir.display()),
+            segmenter,
+            prompts,
+        })
+    }
+}
+
+impl Predictor for Network {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn predict(
+        &mut self,
+        image: &RgbImage,
+        interaction: &Interaction,
+    ) -> std::result::Result<Plane, PredictorError> {
+        match (interaction, self.prompts) {
+            (Interaction::Strokes(strokes), false) => Ok(self
+                .segmenter
+                .segment(image, std::slice::from_ref(strokes))
+                .probabilities
+                .swap_remove(0)),
+            (Interaction::Box(b), true) => {
+                Ok(self.segmenter.segment_prompt(image, &Prompt::Box(*b)))
+            }
+            (Interaction::Extremes(e), true) => {
+                Ok(self.segmenter.segment_prompt(image, &Prompt::Extremes(*e)))
+            }
+            _ => Err(format!("{} does not take this kind of input", self.name).into()),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! `scribseg eval` end to end on a dataset the test draws: the test split
+//! of a configured mask folder, a random-weight checkpoint, every report
+//! written, and a rerun that reuses the records.
+
+use std::path::Path;
+
+use image::{GrayImage, Luma, Rgb, RgbImage};
+
+mod util;
+use util::{path_str as s, random_checkpoint, scribseg, stderr};
+
+/// Forty 64×48 photos with one ellipse each, a config naming them, and a checkpoint.
+fn fixture(dir: &Path) {
+    let data = dir.join("shapes");
+    std::fs::create_dir_all(data.join("images")).expect("mkdir");
+    std::fs::create_dir_all(data.join("masks")).expect("mkdir");
+    for i in 0..40u32 {
+        let (cx, cy) = (20.0 + (i % 5) as f32 * 5.0, 18.0 + (i % 3) as f32 * 4.0);
+        let inside = move |x: u32, y: u32| {
+            ((x as f32 - cx) / 14.0).powi(2) + ((y as f32 - cy) / 9.0).powi(2) <= 1.0
+        };
+        RgbImage::from_fn(64, 48, |x, y| {
+            if inside(x, y) {
+                Rgb([200, 120, 40])
+            } else {
+                Rgb([30, 60, 90])
+            }
+        })
+        .save(data.join(format!("images/img{i:02}.png")))
+        .expect("image");
+        GrayImage::from_fn(64, 48, |x, y| Luma([if inside(x, y) { 255 } else { 0 }]))
+            .save(data.join(format!("masks/img{i:02}.png")))
+            .expect("mask");
+    }
+    std::fs::write(
+        dir.join("data.toml"),
+        "data_root = \".\"\n[[dataset]]\nname = \"shapes\"\nkind = \"masks\"\npath = \"shapes\"\nweight = 1.0\n",
+    )
+    .expect("config");
+    random_checkpoint(&dir.join("weights"), 3);
+}
+
+#[test]
+fn the_test_split_is_evaluated_and_a_rerun_reuses_the_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture(dir.path());
+    let out = dir.path().join("out");
+    let run = || {
+        scribseg(&[
+            "eval",
+            "--config",
+            s(&dir.path().join("data.toml")),
+            "--weights",
+            s(&dir.path().join("weights")),
+            "--on",
+            "test",
+            "--strokes",
+            "2",
+            "--seeds",
+            "1",
+            "--out",
+            s(&out),
+        ])
+    };
+    let first = run();
+    let log = stderr(&first);
+    assert!(first.status.success(), "{log}");
+    let table = std::fs::read_to_string(out.join("table.md")).expect("table");
+    assert!(table.contains("shapes:test"), "{table}");
+    assert!(out.join("records.jsonl").is_file());
+    assert!(out.join("dice_vs_strokes.svg").is_file());
+    assert!(log.contains("0 reused"), "{log}");
+
+    let second = run();
+    let log = stderr(&second);
+    assert!(second.status.success(), "{log}");
+    assert!(log.contains("0 protocol runs computed"), "{log}");
+}
+
+#[test]
+fn a_baseline_without_its_weights_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture(dir.path());
+    let res = scribseg(&[
+        "eval",
+        "--config",
+        s(&dir.path().join("data.toml")),
+        "--weights",
+        s(&dir.path().join("weights")),
+        "--input",
+        "box",
+        "--out",
+        s(&dir.path().join("out")),
+    ]);
+    assert!(!res.status.success());
+    assert!(stderr(&res).contains("--box-weights"), "{}", stderr(&res));
+}
