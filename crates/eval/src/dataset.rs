@@ -39,7 +39,7 @@ pub enum SpecSource {
     /// A benchmark folder holding `images/` and `masks/`.
     Folder(PathBuf),
     /// One split of a configured dataset.
-    Split(SplitSpec),
+    Split(Box<SplitSpec>),
 }
 
 /// One split of a dataset of the data configuration.
@@ -85,13 +85,13 @@ impl DatasetSpec {
             .filter(|d| d.weight > 0.0 && !d.test_only)
             .map(|d| DatasetSpec {
                 name: format!("{}:{}", d.name, split.name()),
-                source: SpecSource::Split(SplitSpec {
+                source: SpecSource::Split(Box::new(SplitSpec {
                     dataset: d.clone(),
                     data_root: config.data_root.clone(),
                     ratios: config.split,
                     split,
                     samples_per_unit: samples_per_unit.max(1),
-                }),
+                })),
             })
             .collect()
     }

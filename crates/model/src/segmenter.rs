@@ -109,7 +109,7 @@ enum Engine {
     /// burn, on its device (the CPU's Flex backend, or a GPU).
     Burn(Device),
     /// The dedicated CPU path, its buffers reused between calls.
-    Fast(Mutex<FastUNet>),
+    Fast(Box<Mutex<FastUNet>>),
 }
 
 impl Segmenter {
@@ -129,7 +129,7 @@ impl Segmenter {
         let fast = FastUNet::from_model(&model);
         Self {
             model,
-            engine: Engine::Fast(Mutex::new(fast)),
+            engine: Engine::Fast(Box::new(Mutex::new(fast))),
             config,
         }
     }
