@@ -16,6 +16,11 @@ pub struct Args {
     /// Override the number of steps in the config.
     #[arg(long)]
     steps: Option<usize>,
+    /// Start a fresh run from this checkpoint (e.g. `weights/default`)
+    /// instead of random weights; ignored when the run folder already holds
+    /// a run, which resumes.
+    #[arg(long)]
+    init: Option<PathBuf>,
 }
 
 /// Runs the subcommand. A run resumes by itself from the `state.json` and
@@ -24,6 +29,9 @@ pub fn run(args: Args) -> Result<()> {
     let mut config = TrainConfig::load(&args.config)?;
     if let Some(steps) = args.steps {
         config.steps = steps;
+    }
+    if let Some(init) = args.init {
+        config.init = Some(init);
     }
     let bar = ProgressBar::new(config.steps as u64);
     bar.set_style(
