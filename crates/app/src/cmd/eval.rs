@@ -107,29 +107,21 @@ pub fn run(args: Args) -> Result<()> {
     config.max_images = args.max_images;
 
     let wants = |input: Input| args.input == input || args.input == Input::All;
-    let mut scribble = if wants(Input::Scribble) {
-        Some(Network::load("scribble", args.weights.clone(), false)?)
-    } else {
-        None
-    };
-    let mut boxes = if wants(Input::Box) {
-        Some(Network::load(
-            "box",
-            Some(required(&args.box_weights, "--box-weights")?),
-            true,
-        )?)
-    } else {
-        None
-    };
-    let mut extremes = if wants(Input::Extremes) {
-        Some(Network::load(
-            "extremes",
-            Some(required(&args.extremes_weights, "--extremes-weights")?),
-            true,
-        )?)
-    } else {
-        None
-    };
+    let mut scribble = wants(Input::Scribble)
+        .then(|| Network::load("scribble", args.weights.clone(), false))
+        .transpose()?;
+    let mut boxes = wants(Input::Box)
+        .then(|| {
+            let weights = required(&args.box_weights, "--box-weights")?;
+            Network::load("box", Some(weights), true)
+        })
+        .transpose()?;
+    let mut extremes = wants(Input::Extremes)
+        .then(|| {
+            let weights = required(&args.extremes_weights, "--extremes-weights")?;
+            Network::load("extremes", Some(weights), true)
+        })
+        .transpose()?;
     let mut predictors = Predictors {
         scribble: scribble.as_mut().map(|p| p as &mut dyn Predictor),
         boxes: boxes.as_mut().map(|p| p as &mut dyn Predictor),
