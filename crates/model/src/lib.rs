@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod checkpoint;
+mod crop_cache;
 mod error;
 pub mod fast;
 pub mod input;

@@ -23,6 +23,7 @@ use scribseg_sim::{
     EXTREME_SIGMA,
 };
 
+use crate::crop_cache::CropCache;
 use crate::fast::FastUNet;
 use crate::input::{batch_tensor, push_sample, INPUT_SIZE};
 use crate::{Error, UNet};
@@ -101,6 +102,7 @@ pub struct Segmenter {
     model: UNet,
     engine: Engine,
     config: SegmenterConfig,
+    cache: Mutex<CropCache>,
 }
 
 /// What runs the network's forward pass.
@@ -120,6 +122,7 @@ impl Segmenter {
             model,
             engine: Engine::Burn(device),
             config,
+            cache: Mutex::new(CropCache::new(CACHED_CROPS)),
         }
     }
 
@@ -131,6 +134,7 @@ impl Segmenter {
             model,
             engine: Engine::Fast(Box::new(Mutex::new(fast))),
             config,
+            cache: Mutex::new(CropCache::new(CACHED_CROPS)),
         }
     }
 
@@ -139,6 +143,16 @@ impl Segmenter {
     pub fn load(dir: impl AsRef<Path>, config: SegmenterConfig) -> Result<Self, Error> {
         let model = UNet::load(dir, &Device::flex())?;
         Ok(Self::fast(model, config))
+    }
+
+    /// Keeps the probabilities of at least `crops` recent crops (default
+    /// 32), so that a label whose crop input has not changed since a recent
+    /// call is not computed again; 0 turns the cache off.
+    pub fn with_cache_capacity(self, crops: usize) -> Self {
+        Self {
+            cache: Mutex::new(CropCache::new(crops)),
+            ..self
+        }
     }
 
     /// The network.
@@ -206,7 +220,9 @@ impl Segmenter {
 
     /// Runs the network on the crops of `image` at `inputs` (window and
     /// interaction channel each) as one batch; the probabilities of all
-    /// crops, [`CROP_PIXELS`] each, in order.
+    /// crops, [`CROP_PIXELS`] each, in order. A crop whose input is the same
+    /// as one of the last few computed takes its probabilities from the
+    /// [`CropCache`] instead.
     fn run<'a>(
         &self,
         image: &RgbImage,
@@ -217,22 +233,59 @@ impl Segmenter {
             let crop = crop_rgb(image, window, INPUT_SIZE, INPUT_SIZE);
             push_sample(&mut values, &crop, channel);
         }
-        if values.is_empty() {
-            return Vec::new();
+        let crops = values.len() / SAMPLE_VALUES;
+        let mut out = vec![0.0; crops * CROP_PIXELS];
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.reserve(crops);
+        let mut missing = Vec::new();
+        for (i, (input, output)) in values
+            .chunks_exact(SAMPLE_VALUES)
+            .zip(out.chunks_exact_mut(CROP_PIXELS))
+            .enumerate()
+        {
+            match cache.get(input) {
+                Some(hit) => output.copy_from_slice(hit),
+                None => missing.push(i),
+            }
         }
+        if missing.is_empty() {
+            return out;
+        }
+        if missing.len() < crops {
+            values = missing
+                .iter()
+                .flat_map(|&i| &values[i * SAMPLE_VALUES..(i + 1) * SAMPLE_VALUES])
+                .copied()
+                .collect();
+        }
+        let computed = self.probabilities(&values);
+        for ((&i, input), probs) in missing
+            .iter()
+            .zip(values.chunks_exact(SAMPLE_VALUES))
+            .zip(computed.chunks_exact(CROP_PIXELS))
+        {
+            out[i * CROP_PIXELS..(i + 1) * CROP_PIXELS].copy_from_slice(probs);
+            cache.insert(input, probs);
+        }
+        out
+    }
+
+    /// The network's probabilities for a batch of inputs ([`SAMPLE_VALUES`]
+    /// each), [`CROP_PIXELS`] per input.
+    fn probabilities(&self, values: &[f32]) -> Vec<f32> {
         match &self.engine {
             Engine::Burn(device) => {
-                let logits = self.model.forward(batch_tensor(values, INPUT_SIZE, device));
-                sigmoid(logits)
+                let input = batch_tensor(values.to_vec(), INPUT_SIZE, device);
+                sigmoid(self.model.forward(input))
                     .into_data()
                     .try_into_vec::<f32>()
                     .expect("the network computes in f32")
             }
             Engine::Fast(fast) => {
-                let batch = values.len() / (4 * CROP_PIXELS);
+                let batch = values.len() / SAMPLE_VALUES;
                 let mut logits = vec![0.0; batch * CROP_PIXELS];
                 fast.lock().unwrap_or_else(PoisonError::into_inner).forward(
-                    &values,
+                    values,
                     [batch, 4, INPUT_SIZE, INPUT_SIZE],
                     &mut logits,
                 );
@@ -247,6 +300,13 @@ impl Segmenter {
 
 /// Pixels of one network crop.
 const CROP_PIXELS: usize = INPUT_SIZE * INPUT_SIZE;
+
+/// Input values of one crop: RGB and the interaction channel.
+const SAMPLE_VALUES: usize = 4 * CROP_PIXELS;
+
+/// Crops the [`CropCache`] holds at least: more than an image has labels
+/// in practice.
+const CACHED_CROPS: usize = 32;
 
 /// A prompt of the paper's two baselines, given instead of strokes to a
 /// network trained on it.

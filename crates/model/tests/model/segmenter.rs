@@ -94,8 +94,9 @@ fn the_batch_of_labels_equals_each_label_alone_when_strokes_do_not_interact() {
     )];
     let img = image(500, 400);
     let both = segmenter.segment(&img, &[a.clone(), b.clone()]);
-    let alone_a = segmenter.segment(&img, &[a]);
-    let alone_b = segmenter.segment(&img, &[Vec::new(), b]);
+    // Fresh segmenters (the same weights), so no crop comes from a cache.
+    let alone_a = segmenter().segment(&img, &[a]);
+    let alone_b = segmenter().segment(&img, &[Vec::new(), b]);
     let max_diff = |x: &[f32], y: &[f32]| {
         x.iter()
             .zip(y)
@@ -160,6 +161,41 @@ fn the_fast_cpu_path_gives_the_probabilities_burn_gives() {
             .fold(0.0f32, f32::max);
         assert!(max_diff < 1e-4, "max difference {max_diff}");
     }
-    // Twice through the fast path (reused buffers): the same answer.
+    // Twice through the fast path (reused buffers, no cache): the same answer.
+    let fast = fast.with_cache_capacity(0);
     assert_eq!(fast.segment(&img, &labels), b);
+    assert_eq!(fast.segment(&img, &labels), b);
+}
+
+#[test]
+fn crops_answered_from_the_cache_equal_computed_ones() {
+    // Label b's crop does not change when a stroke is added to label a far
+    // away, so the second call takes b from the cache; a's crop changes and
+    // is computed anew. Both must equal what a segmenter without a cache
+    // computes.
+    let img = image(500, 400);
+    let a = stroke(&[(30.0, 30.0), (50.0, 35.0)], Polarity::Positive);
+    let b = vec![stroke(
+        &[(400.0, 300.0), (420.0, 310.0)],
+        Polarity::Positive,
+    )];
+    let cached = segmenter();
+    let before = cached.segment(&img, &[vec![a.clone()], b.clone()]);
+    let more = vec![a, stroke(&[(35.0, 45.0), (45.0, 50.0)], Polarity::Positive)];
+    let labels = [more, b];
+    let after = cached.segment(&img, &labels);
+    let fresh = segmenter().with_cache_capacity(0).segment(&img, &labels);
+    for k in 0..2 {
+        let max_diff = after.probabilities[k]
+            .as_slice()
+            .iter()
+            .zip(fresh.probabilities[k].as_slice())
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(max_diff < 1e-5, "label {k}: max difference {max_diff}");
+    }
+    assert_ne!(
+        after.probabilities[0], before.probabilities[0],
+        "label a's new stroke changes its prediction"
+    );
 }
