@@ -38,6 +38,9 @@ pub struct TrainConfig {
     pub click_probability: f32,
     /// Range of the crop context (see `SegmenterConfig::context`).
     pub context: (f32, f32),
+    /// Probability that a training sample gets another sample's object
+    /// pasted over it (copy-paste augmentation; 0 turns it off).
+    pub copy_paste_probability: f32,
     /// Master seed: the run is a function of it.
     pub seed: u64,
     /// Validate and checkpoint every this many steps.
@@ -62,6 +65,7 @@ impl Default for TrainConfig {
             corrective_probability: 0.3,
             click_probability: 0.1,
             context: (0.3, 1.0),
+            copy_paste_probability: 0.0,
             seed: 0,
             validate_every: 100,
             validation_samples: 128,
@@ -84,6 +88,12 @@ impl TrainConfig {
         config.shards = base.join(&config.shards);
         config.out = base.join(&config.out);
         config.init = config.init.map(|p| base.join(p));
+        if !(0.0..=1.0).contains(&config.copy_paste_probability) {
+            return Err(Error::Config {
+                path: path.to_owned(),
+                message: "copy_paste_probability must lie in [0, 1]".into(),
+            });
+        }
         if config.batch == 0 || config.steps == 0 || config.validate_every == 0 {
             return Err(Error::Config {
                 path: path.to_owned(),

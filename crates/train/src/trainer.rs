@@ -13,7 +13,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scribseg_data::{shard_name, ObjectSample, ShardReader, Split};
+use scribseg_data::{copy_paste, shard_name, ObjectSample, ShardReader, Split};
 use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
 use scribseg_model::{UNet, UNetConfig};
 use scribseg_sim::Plane;
@@ -23,6 +23,9 @@ use crate::example::{add_corrective, make_example, Example, ExampleParams, Input
 use crate::log::{LOG_FILE, LOG_HEADER};
 use crate::schedule::Schedule;
 use crate::{Error, TrainConfig};
+
+/// A paste may hide at most this fraction of the target it lands on.
+const MAX_PASTE_OCCLUSION: f32 = 0.5;
 
 /// The Adam moments of a run, saved beside the `last/` weights so that a
 /// resumed run continues with the optimizer state it had.
@@ -39,7 +42,8 @@ pub struct RunState {
     pub best_dice: f32,
 }
 
-/// One progress report, sent after every step.
+/// One progress report, sent after every step (and, for a run that starts
+/// from `init` weights, once before the first, with `step` 0 and a NaN loss).
 #[derive(Clone, Debug)]
 pub struct Progress {
     /// Steps done.
@@ -113,14 +117,39 @@ pub fn train(config: &TrainConfig, mut report: impl FnMut(&Progress)) -> Result<
     })?;
     let mut log = open_log(&log_path)?;
 
+    if state.step == 0 && config.init.is_some() {
+        // Where a fine-tune starts from, on the same validation examples.
+        report(&Progress {
+            step: 0,
+            steps: config.steps,
+            loss: f32::NAN,
+            samples_per_second: 0.0,
+            validation: Some(validate(
+                &model.valid(),
+                &validation_set,
+                config.kind,
+                &device,
+            )),
+        });
+    }
     let started = Instant::now();
     let first_step = state.step;
     while state.step < config.steps {
         let mut rng = step_rng(config.seed, state.step);
         let mut batch = Vec::with_capacity(config.batch);
         while batch.len() < config.batch {
-            let (_, sample) = train_shard.get(sampler.sample(&mut rng))?;
-            let mut sample = sample;
+            let (_, mut sample) = train_shard.get(sampler.sample(&mut rng))?;
+            // Drawn only when enabled, so runs without it draw as before.
+            if config.copy_paste_probability > 0.0
+                && rng.random::<f32>() < config.copy_paste_probability
+            {
+                let (_, source) = train_shard.get(sampler.sample(&mut rng))?;
+                // Photos onto photos, slices onto slices: an organ pasted
+                // into a street scene teaches nothing.
+                if source.modality.is_medical() == sample.modality.is_medical() {
+                    copy_paste(&mut sample, &source, MAX_PASTE_OCCLUSION, &mut rng);
+                }
+            }
             scribseg_data::augment(
                 &mut sample,
                 &scribseg_data::AugmentParams::default(),

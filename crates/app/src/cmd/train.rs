@@ -21,6 +21,12 @@ pub struct Args {
     /// a run, which resumes.
     #[arg(long)]
     init: Option<PathBuf>,
+    /// Override the run folder in the config.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override the copy-paste probability in the config (0 turns it off).
+    #[arg(long, value_name = "P")]
+    copy_paste: Option<f32>,
 }
 
 /// Runs the subcommand. A run resumes by itself from the `state.json` and
@@ -33,6 +39,16 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(init) = args.init {
         config.init = Some(init);
     }
+    if let Some(out) = args.out {
+        config.out = out;
+    }
+    if let Some(p) = args.copy_paste {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&p),
+            "--copy-paste {p}: must lie in [0, 1]"
+        );
+        config.copy_paste_probability = p;
+    }
     let bar = ProgressBar::new(config.steps as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  eta {eta}")
@@ -42,10 +58,14 @@ pub fn run(args: Args) -> Result<()> {
     let state = train(&config, |p| {
         if let Some(v) = p.validation {
             last_validation = format!("val DICE {:.3} (corrected {:.3})", v.dice, v.dice_corrected);
-            let line = format!(
-                "step {}/{}: loss {:.4}, {:.1} samples/s, {last_validation}",
-                p.step, p.steps, p.loss, p.samples_per_second
-            );
+            let line = if p.step == 0 {
+                format!("start (initial weights): {last_validation}")
+            } else {
+                format!(
+                    "step {}/{}: loss {:.4}, {:.1} samples/s, {last_validation}",
+                    p.step, p.steps, p.loss, p.samples_per_second
+                )
+            };
             // A hidden bar (output to a file, not a terminal) prints nothing.
             if bar.is_hidden() {
                 eprintln!("{line}");
