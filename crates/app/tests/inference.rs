@@ -122,6 +122,7 @@ fn bench_prints_the_documented_json_keys() {
         "forward_batch1_ms_median",
         "forward_batch4_ms_median",
         "segmenter_ms_median",
+        "segmenter_one_label_changed_ms_median",
         "simulate_128_per_s",
     ] {
         assert!(

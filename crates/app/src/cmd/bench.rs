@@ -59,7 +59,9 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
 
-    let segmenter = Segmenter::fast(model, SegmenterConfig::default());
+    // Without the crop cache: every call computes every label.
+    let segmenter =
+        Segmenter::fast(model.clone(), SegmenterConfig::default()).with_cache_capacity(0);
     let image = RgbImage::from_fn(1024, 768, |x, y| {
         Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 256) as u8])
     });
@@ -76,6 +78,20 @@ pub fn run(args: Args) -> Result<()> {
         "segmenter_ms_median",
         median_ms(runs, || {
             segmenter.segment(&image, &labels);
+        }),
+    ));
+    // As in the annotator while one label is drawn: its stroke changes at
+    // every call (64 distinct strokes in turn, more than the cache holds),
+    // the other two labels come from the crop cache.
+    let cached = Segmenter::fast(model, SegmenterConfig::default());
+    let mut labels = labels;
+    let mut call = 0u16;
+    figures.push((
+        "segmenter_one_label_changed_ms_median",
+        median_ms(runs, || {
+            call += 1;
+            labels[0][0] = line(100.0 + f32::from(call % 64), 120.0, 300.0, 200.0);
+            cached.segment(&image, &labels);
         }),
     ));
 
