@@ -33,6 +33,9 @@ pub enum Error {
         /// Which tensors are missing, left over or of the wrong shape.
         message: String,
     },
+    /// The backend asked for is unknown or not in this build.
+    #[error("{0}")]
+    Backend(String),
     /// A file or directory could not be written.
     #[error("cannot write {}", path.display())]
     Io {

@@ -14,6 +14,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod backend;
 mod checkpoint;
 mod crop_cache;
 mod error;
@@ -22,6 +23,7 @@ pub mod input;
 mod segmenter;
 pub mod unet;
 
+pub use backend::Backend;
 pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 pub use error::Error;
 pub use segmenter::{stroke_window, Prompt, Segmentation, Segmenter, SegmenterConfig};

@@ -67,11 +67,17 @@ pub struct Validation {
     pub dice_corrected: f32,
 }
 
-/// Trains as `config` says, resuming from `config.out` when it holds a run.
+/// Trains as `config` says on `device` (the CPU's `Device::flex()`, or a
+/// GPU: see [`scribseg_model::Backend`]), resuming from `config.out` when it
+/// holds a run.
 ///
 /// `report` is called after every step.
-pub fn train(config: &TrainConfig, mut report: impl FnMut(&Progress)) -> Result<RunState, Error> {
-    let device = Device::flex();
+pub fn train(
+    config: &TrainConfig,
+    device: &Device,
+    mut report: impl FnMut(&Progress),
+) -> Result<RunState, Error> {
+    let device = device.clone();
     let ad_device = device.clone().autodiff();
     let train_shard = ShardReader::open(&config.shards.join(shard_name(Split::Train)))?;
     let val_shard = ShardReader::open(&config.shards.join(shard_name(Split::Val)))?;

@@ -10,7 +10,7 @@ use image::{Rgb, RgbImage};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scribseg_model::fast::FastUNet;
-use scribseg_model::{Segmenter, SegmenterConfig, UNet};
+use scribseg_model::{Backend, Segmenter, SegmenterConfig, UNet};
 use scribseg_sim::{simulate_scribble, Mask, Point, Polarity, ScribbleParams, Stroke};
 
 use crate::weights;
@@ -28,6 +28,11 @@ pub struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also time burn's forward pass on this GPU backend at batch 1 and 64
+    /// (`vulkan`, in a build with `--features vulkan`), data transfer
+    /// included.
+    #[arg(long, value_name = "BACKEND")]
+    gpu: Option<Backend>,
 }
 
 /// Runs the subcommand.
@@ -41,13 +46,8 @@ pub fn run(args: Args) -> Result<()> {
     let mut figures: Vec<(&str, f64)> = Vec::new();
     for batch in [1usize, 4] {
         let dims = [batch, 4, 128, 128];
-        let input: Vec<f32> = (0..dims.iter().product::<usize>())
-            .map(|i| ((i as f32) * 0.731).sin())
-            .collect();
-        let burn = median_ms(runs, || {
-            let x = Tensor::<4>::from_data(TensorData::new(input.clone(), dims), &device);
-            model.forward(x).into_data();
-        });
+        let input = input(dims);
+        let burn = burn_forward_ms(&model, &device, dims, runs);
         let mut out = vec![0.0; batch * 128 * 128];
         let fast_ms = median_ms(runs, || fast.forward(&input, dims, &mut out));
         if batch == 1 {
@@ -95,6 +95,20 @@ pub fn run(args: Args) -> Result<()> {
         }),
     ));
 
+    if let Some(backend) = args.gpu {
+        let gpu = backend.device()?;
+        let model = UNet::load(&dir, &gpu)?;
+        for (batch, key) in [
+            (1, "forward_batch1_gpu_ms_median"),
+            (64, "forward_batch64_gpu_ms_median"),
+        ] {
+            figures.push((
+                key,
+                burn_forward_ms(&model, &gpu, [batch, 4, 128, 128], runs),
+            ));
+        }
+    }
+
     let mask = Mask::from_fn(128, 128, |x, y| {
         ((x as f32 - 64.0) / 45.0).powi(2) + ((y as f32 - 60.0) / 30.0).powi(2) <= 1.0
     });
@@ -123,6 +137,23 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A deterministic input of shape `dims`.
+fn input(dims: [usize; 4]) -> Vec<f32> {
+    (0..dims.iter().product::<usize>())
+        .map(|i| ((i as f32) * 0.731).sin())
+        .collect()
+}
+
+/// The median time of burn's forward pass on `device`, from host input to
+/// host output.
+fn burn_forward_ms(model: &UNet, device: &Device, dims: [usize; 4], runs: usize) -> f64 {
+    let input = input(dims);
+    median_ms(runs, || {
+        let x = Tensor::<4>::from_data(TensorData::new(input.clone(), dims), device);
+        model.forward(x).into_data();
+    })
 }
 
 /// The median wall time of `runs` calls of `f`, in milliseconds, after one

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use scribseg_eval::{write_curves_svg, Series};
+use scribseg_model::Backend;
 use scribseg_train::{read_log, train, TrainConfig, LOG_FILE};
 
 /// Flags of `scribseg train`.
@@ -27,6 +28,10 @@ pub struct Args {
     /// Override the copy-paste probability in the config (0 turns it off).
     #[arg(long, value_name = "P")]
     copy_paste: Option<f32>,
+    /// Where burn trains: `cpu`, or `vulkan` in a build with `--features
+    /// vulkan` (a GPU; see docs/gpu-training.md).
+    #[arg(long, default_value = "cpu")]
+    device: Backend,
 }
 
 /// Runs the subcommand. A run resumes by itself from the `state.json` and
@@ -55,7 +60,8 @@ pub fn run(args: Args) -> Result<()> {
             .context("progress template")?,
     );
     let mut last_validation = String::new();
-    let state = train(&config, |p| {
+    let device = args.device.device()?;
+    let state = train(&config, &device, |p| {
         if let Some(v) = p.validation {
             last_validation = format!("val DICE {:.3} (corrected {:.3})", v.dice, v.dice_corrected);
             let line = if p.step == 0 {

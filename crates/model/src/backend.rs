@@ -1,0 +1,89 @@
+//! Where burn runs the network: the CPU, or a GPU through Vulkan in a build
+//! with `--features vulkan` (burn's CUDA backend does not build offline; see
+//! `docs/gpu-training.md`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::Device;
+
+use crate::Error;
+
+/// A burn backend the binary may run on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// burn's pure-Rust CPU backend (Flex); always built.
+    #[default]
+    Cpu,
+    /// The default GPU through Vulkan (wgpu with SPIR-V); only in builds
+    /// with the `vulkan` feature.
+    Vulkan,
+}
+
+impl Backend {
+    /// The names `FromStr` accepts, in the order of the variants.
+    pub const NAMES: [&'static str; 2] = ["cpu", "vulkan"];
+
+    /// The burn device of this backend, or an error saying how to get a
+    /// build that has it.
+    pub fn device(self) -> Result<Device, Error> {
+        match self {
+            Backend::Cpu => Ok(Device::flex()),
+            #[cfg(feature = "vulkan")]
+            Backend::Vulkan => Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice)),
+            #[cfg(not(feature = "vulkan"))]
+            Backend::Vulkan => Err(Error::Backend(
+                "this binary was built without the GPU backend; build it with \
+                 `cargo build --release --features vulkan`"
+                    .into(),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::NAMES[*self as usize])
+    }
+}
+
+impl FromStr for Backend {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "cpu" => Ok(Backend::Cpu),
+            "vulkan" => Ok(Backend::Vulkan),
+            other => Err(Error::Backend(format!(
+                "unknown backend `{other}` (expected one of: {})",
+                Self::NAMES.join(", ")
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_errors() {
+        for backend in [Backend::Cpu, Backend::Vulkan] {
+            assert_eq!(backend.to_string().parse::<Backend>().ok(), Some(backend));
+        }
+        let err = "cuda".parse::<Backend>().expect_err("not a backend");
+        assert!(err.to_string().contains("`cuda`"), "{err}");
+    }
+
+    #[test]
+    fn the_cpu_is_always_there() {
+        assert!(Backend::Cpu.device().is_ok());
+    }
+
+    #[cfg(not(feature = "vulkan"))]
+    #[test]
+    fn asking_for_the_gpu_in_a_cpu_build_says_how_to_build_it() {
+        let err = Backend::Vulkan.device().expect_err("no GPU backend");
+        assert!(err.to_string().contains("--features vulkan"), "{err}");
+    }
+}
