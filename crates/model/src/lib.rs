@@ -26,5 +26,7 @@ pub mod unet;
 pub use backend::Backend;
 pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 pub use error::Error;
-pub use segmenter::{stroke_window, Prompt, Segmentation, Segmenter, SegmenterConfig};
+pub use segmenter::{
+    stroke_window, CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig,
+};
 pub use unet::{BlockKind, StageConfig, UNet, UNetConfig};

@@ -19,7 +19,7 @@ use burn::tensor::Device;
 use image::RgbImage;
 use scribseg_data::{crop_rgb, Window};
 use scribseg_sim::{
-    draw_stroke, BoxPrompt, ExtremePoints, Plane, Point, Polarity, Stroke, DRAW_RADIUS,
+    draw_stroke, BoxPrompt, ExtremePoints, Plane, Point, Polarity, Rect, Stroke, DRAW_RADIUS,
     EXTREME_SIGMA,
 };
 
@@ -94,6 +94,85 @@ pub struct Segmentation {
     pub width: usize,
     /// Image height.
     pub height: usize,
+}
+
+/// One label's answer at the network's resolution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelCrop {
+    /// The part of the image the network saw (it may reach past the image).
+    pub window: Window,
+    /// The probabilities of the 128×128 crop, row-major.
+    pub probabilities: Vec<f32>,
+}
+
+/// The segmentation of one image before it is pasted back at full
+/// resolution (see [`Segmenter::segment_crops`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CropSegmentation {
+    /// Per label (in the order given), its crop; `None` for a label without
+    /// positive strokes (probability 0 everywhere).
+    pub crops: Vec<Option<LabelCrop>>,
+    /// Image width.
+    pub width: usize,
+    /// Image height.
+    pub height: usize,
+    /// The segmenter's threshold (see [`SegmenterConfig::threshold`]).
+    pub threshold: f32,
+}
+
+impl CropSegmentation {
+    /// The smallest rectangle of the image outside which every label's
+    /// probability is 0 (the union of the crops' windows, clipped to the
+    /// image), or `None` when no label has a crop there.
+    pub fn region(&self) -> Option<Rect> {
+        self.crops
+            .iter()
+            .flatten()
+            .filter_map(|c| pixels_of(&c.window, self.width, self.height))
+            .reduce(|a, b| {
+                Rect::new(
+                    a.x0.min(b.x0),
+                    a.y0.min(b.y0),
+                    a.x1.max(b.x1),
+                    a.y1.max(b.y1),
+                )
+            })
+    }
+
+    /// Label `k`'s probabilities over the pixels of `region` (which must lie
+    /// in the image), row-major.
+    pub fn probabilities_in(&self, k: usize, region: Rect) -> Plane {
+        let mut plane = Plane::new(region.width(), region.height());
+        if let Some(crop) = &self.crops[k] {
+            paste(
+                &mut plane,
+                (region.x0, region.y0),
+                &crop.probabilities,
+                &crop.window,
+            );
+        }
+        plane
+    }
+
+    /// Per pixel of `region` (row-major), `k + 1` for the most probable
+    /// label `k` when it is above the threshold, else 0: the part of
+    /// [`Segmentation::label_map`] that `region` covers.
+    pub fn label_map_in(&self, region: Rect) -> Vec<u16> {
+        let planes: Vec<Plane> = (0..self.crops.len())
+            .map(|k| self.probabilities_in(k, region))
+            .collect();
+        label_map(&planes, region.width() * region.height(), self.threshold)
+    }
+}
+
+/// The image pixels `window` covers (its pixel-edge box clipped to the
+/// image), or `None` when it misses the image.
+fn pixels_of(window: &Window, width: usize, height: usize) -> Option<Rect> {
+    let x0 = window.x0.floor().max(0.0) as usize;
+    let y0 = window.y0.floor().max(0.0) as usize;
+    let x1 = ((window.x0 + window.width).ceil().max(0.0) as usize).min(width);
+    let y1 = ((window.y0 + window.height).ceil().max(0.0) as usize).min(height);
+    (x0 < x1 && y0 < y1).then(|| Rect::new(x0, y0, x1, y1))
 }
 
 /// Segments images from strokes with a trained [`UNet`].
@@ -172,8 +251,27 @@ impl Segmenter {
     /// are negative for it alone. A label without positive strokes gets
     /// probability 0 everywhere.
     pub fn segment(&self, image: &RgbImage, labels: &[Vec<Stroke>]) -> Segmentation {
-        let (w, h) = (image.width() as usize, image.height() as usize);
-        let mut probabilities = vec![Plane::new(w, h); labels.len()];
+        let crops = self.segment_crops(image, labels);
+        let (w, h) = (crops.width, crops.height);
+        let whole = Rect::new(0, 0, w, h);
+        let probabilities: Vec<Plane> = (0..labels.len())
+            .map(|k| crops.probabilities_in(k, whole))
+            .collect();
+        let label_map = label_map(&probabilities, w * h, self.config.threshold);
+        Segmentation {
+            probabilities,
+            label_map,
+            width: w,
+            height: h,
+        }
+    }
+
+    /// What [`Segmenter::segment`] computes, kept at the network's
+    /// resolution: per label its window and 128×128 probabilities. Pasting
+    /// them back is left to the caller, for the part of the image it needs
+    /// ([`CropSegmentation::label_map_in`]): on an 8000×6000 image a
+    /// full-resolution plane per label costs more than the network.
+    pub fn segment_crops(&self, image: &RgbImage, labels: &[Vec<Stroke>]) -> CropSegmentation {
         let inputs: Vec<(usize, Window, Plane)> = labels
             .iter()
             .enumerate()
@@ -186,16 +284,19 @@ impl Segmenter {
                 Some((k, window, interaction_channel(labels, k, &window)))
             })
             .collect();
-        let crops = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
-        for ((k, window, _), crop) in inputs.iter().zip(crops.chunks_exact(CROP_PIXELS)) {
-            paste(&mut probabilities[*k], crop, window);
+        let probabilities = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
+        let mut crops = vec![None; labels.len()];
+        for ((k, window, _), crop) in inputs.iter().zip(probabilities.chunks_exact(CROP_PIXELS)) {
+            crops[*k] = Some(LabelCrop {
+                window: *window,
+                probabilities: crop.to_vec(),
+            });
         }
-        let label_map = label_map(&probabilities, w * h, self.config.threshold);
-        Segmentation {
-            probabilities,
-            label_map,
-            width: w,
-            height: h,
+        CropSegmentation {
+            crops,
+            width: image.width() as usize,
+            height: image.height() as usize,
+            threshold: self.config.threshold,
         }
     }
 
@@ -214,7 +315,7 @@ impl Segmenter {
             Prompt::Extremes(e) => e.draw(&mut channel, transform, EXTREME_SIGMA),
         }
         let crop = self.run(image, [(&window, &channel)]);
-        paste(&mut probabilities, &crop, &window);
+        paste(&mut probabilities, (0, 0), &crop, &window);
         probabilities
     }
 
@@ -356,27 +457,28 @@ fn interaction_channel(labels: &[Vec<Stroke>], k: usize, window: &Window) -> Pla
 }
 
 /// Writes the crop's probabilities, resized bilinearly, into the part of
-/// `plane` that `window` covers.
-fn paste(plane: &mut Plane, crop: &[f32], window: &Window) {
+/// `plane` that `window` covers; `plane` holds the image pixels from
+/// `origin` on (its top-left corner).
+fn paste(plane: &mut Plane, origin: (usize, usize), crop: &[f32], window: &Window) {
     let (w, h) = (plane.width(), plane.height());
+    let Some(covered) = pixels_of(window, origin.0 + w, origin.1 + h) else {
+        return;
+    };
     let t = window.transform(INPUT_SIZE, INPUT_SIZE);
-    let x_start = window.x0.floor().max(0.0) as usize;
-    let y_start = window.y0.floor().max(0.0) as usize;
-    let x_end = ((window.x0 + window.width).ceil().max(0.0) as usize).min(w);
-    let y_end = ((window.y0 + window.height).ceil().max(0.0) as usize).min(h);
     let n = INPUT_SIZE as isize;
     let at = |x: isize, y: isize| crop[(y.clamp(0, n - 1) * n + x.clamp(0, n - 1)) as usize];
     let out = plane.as_mut_slice();
-    for y in y_start..y_end {
+    for y in covered.y0.max(origin.1)..covered.y1 {
         let cy = y as f32 * t.sy + t.ty;
         let (yf, fy) = (cy.floor(), cy - cy.floor());
-        for x in x_start..x_end {
+        let row = &mut out[(y - origin.1) * w..(y - origin.1 + 1) * w];
+        for x in covered.x0.max(origin.0)..covered.x1 {
             let cx = x as f32 * t.sx + t.tx;
             let (xf, fx) = (cx.floor(), cx - cx.floor());
             let (xi, yi) = (xf as isize, yf as isize);
             let top = at(xi, yi) * (1.0 - fx) + at(xi + 1, yi) * fx;
             let bottom = at(xi, yi + 1) * (1.0 - fx) + at(xi + 1, yi + 1) * fx;
-            out[y * w + x] = top * (1.0 - fy) + bottom * fy;
+            row[x - origin.0] = top * (1.0 - fy) + bottom * fy;
         }
     }
 }

@@ -199,3 +199,41 @@ fn crops_answered_from_the_cache_equal_computed_ones() {
         "label a's new stroke changes its prediction"
     );
 }
+
+#[test]
+fn the_crop_segmentation_gives_the_full_label_map_inside_its_region_and_zero_outside() {
+    let segmenter = segmenter();
+    let img = image(900, 700);
+    let labels = vec![
+        vec![stroke(
+            &[(100.0, 120.0), (160.0, 150.0)],
+            Polarity::Positive,
+        )],
+        vec![stroke(&[(600.0, 500.0)], Polarity::Positive)],
+        Vec::new(),
+    ];
+    let full = segmenter.segment(&img, &labels);
+    let crops = segmenter.segment_crops(&img, &labels);
+    assert!(
+        crops.crops[2].is_none(),
+        "a label without strokes has no crop"
+    );
+    let region = crops.region().expect("two labels have crops");
+    // The union of the 134.2-px window around the first stroke (61 px × 2.2,
+    // centred on (130.5, 135.5)) and the 48-px one around the click.
+    assert_eq!((region.x0, region.y0), (63, 68));
+    assert_eq!((region.x1, region.y1), (625, 525));
+    let part = crops.label_map_in(region);
+    for y in 0..700 {
+        for x in 0..900 {
+            let inside = (region.x0..region.x1).contains(&x) && (region.y0..region.y1).contains(&y);
+            let expected = full.label_map[y * 900 + x];
+            let got = if inside {
+                part[(y - region.y0) * region.width() + x - region.x0]
+            } else {
+                0
+            };
+            assert_eq!(got, expected, "pixel ({x}, {y})");
+        }
+    }
+}
