@@ -133,7 +133,7 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         println!("threads: {}", fast.threads());
         for (k, v) in &figures {
-            println!("{k:32} {v:10.2}");
+            println!("{k:40} {v:10.2}");
         }
     }
     Ok(())
