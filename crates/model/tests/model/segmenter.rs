@@ -86,14 +86,13 @@ fn labels_without_positive_strokes_are_zero() {
 fn the_batch_of_labels_equals_each_label_alone_when_strokes_do_not_interact() {
     // Far-apart labels: each crop holds only its own stroke, so segmenting
     // them together (one batch) gives what segmenting each alone gives.
-    let segmenter = segmenter();
     let a = vec![stroke(&[(30.0, 30.0), (50.0, 35.0)], Polarity::Positive)];
     let b = vec![stroke(
         &[(400.0, 300.0), (420.0, 310.0)],
         Polarity::Positive,
     )];
     let img = image(500, 400);
-    let both = segmenter.segment(&img, &[a.clone(), b.clone()]);
+    let both = segmenter().segment(&img, &[a.clone(), b.clone()]);
     // Fresh segmenters (the same weights), so no crop comes from a cache.
     let alone_a = segmenter().segment(&img, &[a]);
     let alone_b = segmenter().segment(&img, &[Vec::new(), b]);
