@@ -7,13 +7,19 @@ use scribseg_sim::{BoxPrompt, ExtremePoints, Mask, Point, Polarity, Stroke};
 use crate::util::device;
 
 fn segmenter() -> Segmenter {
+    twins(1).remove(0)
+}
+
+/// `n` segmenters over one random network (tests run in parallel and share
+/// the device's random generator, so seeding it again would not give equal
+/// weights).
+fn twins(n: usize) -> Vec<Segmenter> {
     let device = device();
     device.seed(7);
-    Segmenter::new(
-        UNetConfig::new().init(&device),
-        device,
-        SegmenterConfig::default(),
-    )
+    let model = UNetConfig::new().init(&device);
+    (0..n)
+        .map(|_| Segmenter::new(model.clone(), device.clone(), SegmenterConfig::default()))
+        .collect()
 }
 
 fn image(width: u32, height: u32) -> RgbImage {
@@ -92,10 +98,11 @@ fn the_batch_of_labels_equals_each_label_alone_when_strokes_do_not_interact() {
         Polarity::Positive,
     )];
     let img = image(500, 400);
-    let both = segmenter().segment(&img, &[a.clone(), b.clone()]);
-    // Fresh segmenters (the same weights), so no crop comes from a cache.
-    let alone_a = segmenter().segment(&img, &[a]);
-    let alone_b = segmenter().segment(&img, &[Vec::new(), b]);
+    // Three segmenters of one network, so no crop comes from a cache.
+    let [s1, s2, s3]: [Segmenter; 3] = twins(3).try_into().expect("three");
+    let both = s1.segment(&img, &[a.clone(), b.clone()]);
+    let alone_a = s2.segment(&img, &[a]);
+    let alone_b = s3.segment(&img, &[Vec::new(), b]);
     let max_diff = |x: &[f32], y: &[f32]| {
         x.iter()
             .zip(y)
@@ -178,12 +185,12 @@ fn crops_answered_from_the_cache_equal_computed_ones() {
         &[(400.0, 300.0), (420.0, 310.0)],
         Polarity::Positive,
     )];
-    let cached = segmenter();
+    let [cached, fresh]: [Segmenter; 2] = twins(2).try_into().expect("two");
     let before = cached.segment(&img, &[vec![a.clone()], b.clone()]);
     let more = vec![a, stroke(&[(35.0, 45.0), (45.0, 50.0)], Polarity::Positive)];
     let labels = [more, b];
     let after = cached.segment(&img, &labels);
-    let fresh = segmenter().with_cache_capacity(0).segment(&img, &labels);
+    let fresh = fresh.with_cache_capacity(0).segment(&img, &labels);
     for k in 0..2 {
         let max_diff = after.probabilities[k]
             .as_slice()
