@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use image::imageops::{resize, FilterType};
 use image::{GrayImage, RgbImage};
-use nifti::{IntoNdArray, NiftiObject, ReaderOptions};
+use nifti::{InMemNiftiVolume, IntoNdArray, NiftiHeader, NiftiObject, ReaderOptions};
 use scribseg_sim::Mask;
 use serde::Deserialize;
 
@@ -90,11 +90,17 @@ pub struct DecathlonSource {
     options: VolumeOptions,
 }
 
-/// A volume as floats, x fastest, with its voxel spacing.
-struct Volume {
-    dims: [usize; 3],
-    spacing: [f32; 3],
-    data: Vec<f32>,
+/// A scalar volume as floats, x fastest (NIfTI's own order), with its voxel
+/// spacing in mm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Volume {
+    /// Voxels along x, y and z.
+    pub dims: [usize; 3],
+    /// Voxel size along x, y and z (the header's `pixdim`; 1 where it is
+    /// missing or invalid).
+    pub spacing: [f32; 3],
+    /// `dims[0] × dims[1] × dims[2]` values, x fastest.
+    pub data: Vec<f32>,
 }
 
 impl DecathlonSource {
@@ -150,26 +156,29 @@ impl DecathlonSource {
         self.modality
     }
 
-    fn normalise(&self, data: &[f32]) -> Vec<u8> {
-        let (lo, hi) = match self.modality {
-            Modality::Mri => {
-                let (p0, p1) = self.options.mri_percentiles;
-                (percentile(data, p0), percentile(data, p1))
-            }
-            _ => self.options.ct_window,
-        };
-        let scale = 255.0 / (hi - lo).max(f32::EPSILON);
-        data.iter()
-            .map(|&v| ((v - lo) * scale).clamp(0.0, 255.0).round() as u8)
-            .collect()
-    }
-
     fn label_name(&self, value: u8) -> String {
         self.labels
             .get(&value)
             .cloned()
             .unwrap_or_else(|| value.to_string())
     }
+}
+
+/// Maps intensities to 0–255 grey the way training sees them: CT through
+/// `options.ct_window` (Hounsfield units), MRI (and anything else that is
+/// not CT) clipped at the volume's `options.mri_percentiles`; both linearly.
+pub fn to_grey(data: &[f32], modality: Modality, options: &VolumeOptions) -> Vec<u8> {
+    let (lo, hi) = match modality {
+        Modality::Ct => options.ct_window,
+        _ => {
+            let (p0, p1) = options.mri_percentiles;
+            (percentile(data, p0), percentile(data, p1))
+        }
+    };
+    let scale = 255.0 / (hi - lo).max(f32::EPSILON);
+    data.iter()
+        .map(|&v| ((v - lo) * scale).clamp(0.0, 255.0).round() as u8)
+        .collect()
 }
 
 /// The `p`-th percentile (0–100) of `data`, from a strided subsample for speed.
@@ -185,48 +194,60 @@ fn percentile(data: &[f32], p: f32) -> f32 {
 }
 
 fn read_volume(path: &Path) -> Result<Volume> {
-    let nifti_err = |source| Error::Nifti {
-        path: path.to_path_buf(),
-        source,
-    };
-    let object = ReaderOptions::new().read_file(path).map_err(nifti_err)?;
+    let object = ReaderOptions::new()
+        .read_file(path)
+        .map_err(|source| Error::Nifti {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let header = object.header().clone();
-    let rank = usize::from(header.dim[0]);
-    if !(3..=7).contains(&rank) {
-        return Err(Error::invalid(
-            path,
-            format!("volume has {rank} dimensions, need 3 or 4"),
-        ));
-    }
-    let dims = [0, 1, 2].map(|i| usize::from(header.dim[i + 1]));
-    let spacing = [0, 1, 2].map(|i| {
-        let s = header.pixdim[i + 1].abs();
-        if s.is_finite() && s > 0.0 {
-            s
-        } else {
-            1.0
+    Volume::from_nifti(path, &header, object.into_volume())
+}
+
+impl Volume {
+    /// Converts the first 3D volume of a NIfTI image to floats: any stored
+    /// scalar type, `scl_slope`/`scl_inter` applied, spacing from `pixdim`.
+    /// `path` only names the file in errors.
+    pub fn from_nifti(path: &Path, header: &NiftiHeader, volume: InMemNiftiVolume) -> Result<Self> {
+        let rank = usize::from(header.dim[0]);
+        if !(3..=7).contains(&rank) {
+            return Err(Error::invalid(
+                path,
+                format!("volume has {rank} dimensions, need 3 or 4"),
+            ));
         }
-    });
-    let voxels = dims.iter().product::<usize>();
-    // `into_ndarray` converts any stored type to f32 and applies scl_slope/inter;
-    // the transposed view iterates x fastest (NIfTI's own order).
-    let array = object
-        .into_volume()
-        .into_ndarray::<f32>()
-        .map_err(nifti_err)?;
-    let mut data: Vec<f32> = array.t().iter().copied().collect();
-    if data.len() < voxels || voxels == 0 {
-        return Err(Error::invalid(
-            path,
-            "volume data shorter than its header says",
-        ));
+        let dims = [0, 1, 2].map(|i| usize::from(header.dim[i + 1]));
+        let spacing = [0, 1, 2].map(|i| {
+            let s = header.pixdim[i + 1].abs();
+            if s.is_finite() && s > 0.0 {
+                s
+            } else {
+                1.0
+            }
+        });
+        let voxels = dims.iter().product::<usize>();
+        // `into_ndarray` converts any stored type to f32 and applies scl_slope/inter;
+        // the transposed view iterates x fastest (NIfTI's own order).
+        let array = volume
+            .into_ndarray::<f32>()
+            .map_err(|source| Error::Nifti {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let mut data: Vec<f32> = array.t().iter().copied().collect();
+        if data.len() < voxels || voxels == 0 {
+            return Err(Error::invalid(
+                path,
+                "volume data shorter than its header says",
+            ));
+        }
+        data.truncate(voxels);
+        Ok(Volume {
+            dims,
+            spacing,
+            data,
+        })
     }
-    data.truncate(voxels);
-    Ok(Volume {
-        dims,
-        spacing,
-        data,
-    })
 }
 
 /// Names of the axes a slice is taken along.
@@ -263,8 +284,10 @@ fn extract<T: Copy>(data: &[T], dims: [usize; 3], axis: usize, k: usize) -> (usi
     (w, h, out)
 }
 
-/// The pixel size that gives a slice of spacings `(su, sv)` its physical aspect.
-fn physical_size(w: usize, h: usize, su: f32, sv: f32) -> (u32, u32) {
+/// The pixel size that gives a `w × h` slice of spacings `(su, sv)` its
+/// physical aspect: the finer axis keeps its pixel count, the coarser one is
+/// stretched (never shrunk).
+pub fn physical_size(w: usize, h: usize, su: f32, sv: f32) -> (u32, u32) {
     let unit = su.min(sv);
     let scale = |n: usize, s: f32| ((n as f32 * s / unit).round() as u32).max(1);
     (scale(w, su), scale(h, sv))
@@ -311,7 +334,7 @@ impl Source for DecathlonSource {
                 path: case.label.clone(),
             });
         }
-        let grey = self.normalise(&image.data);
+        let grey = to_grey(&image.data, self.modality, &self.options);
         let stride = self.options.slice_stride.max(1);
         let mut samples = Vec::new();
         for (axis, axis_name) in AXIS_NAMES.iter().enumerate() {
