@@ -5,6 +5,7 @@ mod export;
 mod images;
 mod labels;
 mod strokes;
+mod volumes;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, patch, post};
@@ -27,6 +28,21 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(images::list)
                 .post(images::upload)
                 .layer(DefaultBodyLimit::max(state.max_upload)),
+        )
+        .route(
+            "/projects/{id}/volumes",
+            get(volumes::list)
+                .post(volumes::upload)
+                .layer(DefaultBodyLimit::max(state.max_upload)),
+        )
+        .route("/volumes/{id}", get(volumes::info).delete(volumes::remove))
+        .route(
+            "/volumes/{id}/slices/{axis}/{index}",
+            get(volumes::slice).post(volumes::open_slice),
+        )
+        .route(
+            "/volumes/{id}/export/labels.nii.gz",
+            get(volumes::export_labels),
         )
         .route("/projects/{id}/images/from-dir", post(images::from_dir))
         .route("/dir", get(images::dir_listing))

@@ -1,7 +1,9 @@
-//! Exports: label-map PNG, one PNG per label, COCO JSON with RLE.
+//! Exports: label-map PNG, one PNG per label, COCO JSON with RLE, and the
+//! NIfTI label volume of a volume.
 //!
-//! Label maps store `position + 1` of each label in the project's label
-//! order (the order `GET /api/projects/{id}/labels` lists), 0 for unlabelled.
+//! Label maps and label volumes store `position + 1` of each label in the
+//! project's label order (the order `GET /api/projects/{id}/labels` lists),
+//! 0 for unlabelled.
 
 use image::{GrayImage, ImageFormat};
 use scribseg_data::Rle;
@@ -85,6 +87,24 @@ impl Annotated {
         }
         out
     }
+}
+
+/// The label volume of a volume as a gzipped NIfTI-1 file with the
+/// source's geometry, filled from the predicted label map of every slice
+/// that has strokes (blocking).
+///
+/// Where slices disagree on a voxel, a label beats unlabelled, and among
+/// labels the most recently edited slice wins: slices are painted in the
+/// order of their newest stroke action, each writing only its labelled
+/// pixels. Voxels of no annotated slice are 0.
+pub fn label_volume(state: &AppState, volume_id: i64) -> Result<Vec<u8>> {
+    let volume = state.volume(volume_id)?;
+    let mut labels = vec![0u8; volume.voxels()];
+    for slice in state.store.annotated_slices(volume_id)? {
+        let annotated = Annotated::predict(state, slice.image_id)?;
+        volume.paint(&mut labels, slice.axis, slice.index, &annotated.map)?;
+    }
+    volume.label_nifti(&labels)
 }
 
 /// COCO instances JSON (uncompressed RLE) for `images`, which share `labels`.

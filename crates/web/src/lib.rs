@@ -28,6 +28,7 @@ mod imaging;
 mod predict;
 mod state;
 mod store;
+mod volume;
 mod ws;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -43,9 +44,10 @@ pub use imaging::MAX_PIXELS;
 pub use predict::{LabelMap, Model, ModelInfo};
 pub use state::AppState;
 pub use store::{
-    History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project, Store, Stroke,
-    StrokeKind, MAX_LABELS,
+    AnnotatedSlice, History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project,
+    SliceRef, Store, Stroke, StrokeKind, VolumeInfo, VolumeMeta, MAX_LABELS,
 };
+pub use volume::MAX_VOXELS;
 
 /// The name of the project `serve` opens (and fills from `--dir`).
 pub const DEFAULT_PROJECT: &str = "default";

@@ -56,3 +56,26 @@ CREATE TABLE IF NOT EXISTS op_strokes (
     stroke_id INTEGER NOT NULL REFERENCES strokes(id) ON DELETE CASCADE,
     PRIMARY KEY (op_id, stroke_id)
 );
+
+-- NIfTI volumes, with their file bytes. meta: JSON {"dims", "spacing",
+-- "axes", "modality"}, derived from the file at upload.
+CREATE TABLE IF NOT EXISTS volumes (
+    id         INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    meta       TEXT NOT NULL,
+    data       BLOB NOT NULL,
+    created    TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    UNIQUE (project_id, name)
+);
+
+-- A visited slice of a volume is an image row (with empty data: its pixels
+-- are rendered from the volume), so strokes, undo and exports work as for
+-- any image. Deleting the volume deletes these images (see the store).
+CREATE TABLE IF NOT EXISTS volume_slices (
+    image_id  INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    volume_id INTEGER NOT NULL REFERENCES volumes(id) ON DELETE CASCADE,
+    axis      INTEGER NOT NULL CHECK (axis IN (0, 1, 2)),
+    slice     INTEGER NOT NULL CHECK (slice >= 0),
+    UNIQUE (volume_id, axis, slice)
+);

@@ -10,9 +10,30 @@ use crate::error::{Error, Result};
 use crate::imaging;
 use crate::predict::Model;
 use crate::store::Store;
+use crate::volume::Loaded;
+
+type Cache<T> = Mutex<HashMap<i64, Arc<T>>>;
+
+fn lock<T>(cache: &Cache<T>) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<T>>> {
+    cache.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Puts `value` in `cache`, evicting an entry when it holds `capacity`.
+fn remember<T>(cache: &Cache<T>, id: i64, value: Arc<T>, capacity: usize) -> Arc<T> {
+    let mut cache = lock(cache);
+    if cache.len() >= capacity {
+        if let Some(&old) = cache.keys().next() {
+            cache.remove(&old);
+        }
+    }
+    cache.insert(id, value.clone());
+    value
+}
 
 /// Decoded images kept in memory, so a prediction does not decode its image again.
 const CACHED_IMAGES: usize = 8;
+/// Decoded volumes kept in memory (a large CT is a few hundred MB of grey).
+const CACHED_VOLUMES: usize = 2;
 
 /// The application state: cheap to clone.
 #[derive(Clone, Debug)]
@@ -27,7 +48,8 @@ pub struct AppState {
     pub token: Option<String>,
     /// The largest upload accepted, in bytes.
     pub max_upload: usize,
-    images: Arc<Mutex<HashMap<i64, Arc<RgbImage>>>>,
+    images: Arc<Cache<RgbImage>>,
+    volumes: Arc<Cache<Loaded>>,
 }
 
 impl AppState {
@@ -41,6 +63,7 @@ impl AppState {
             token: None,
             max_upload: 64 << 20,
             images: Arc::default(),
+            volumes: Arc::default(),
         }
     }
 
@@ -53,29 +76,50 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&state)).await?
     }
 
-    /// The decoded pixels of an image, from the cache when possible.
+    /// The decoded pixels of an image (a volume slice is rendered from its
+    /// volume), from the cache when possible.
     pub(crate) fn decoded(&self, image_id: i64) -> Result<Arc<RgbImage>> {
-        if let Some(image) = self.cache().get(&image_id) {
+        if let Some(image) = lock(&self.images).get(&image_id) {
             return Ok(image.clone());
         }
-        let image = Arc::new(imaging::decode(&self.store.image_data(image_id)?)?);
-        let mut cache = self.cache();
-        if cache.len() >= CACHED_IMAGES {
-            if let Some(&old) = cache.keys().next() {
-                cache.remove(&old);
-            }
+        let image = match self.store.slice_of(image_id)? {
+            Some(slice) => self
+                .volume(slice.volume_id)?
+                .render(slice.axis, slice.index)?,
+            None => imaging::decode(&self.store.image_data(image_id)?)?,
+        };
+        Ok(remember(
+            &self.images,
+            image_id,
+            Arc::new(image),
+            CACHED_IMAGES,
+        ))
+    }
+
+    /// A stored volume, decoded, from the cache when possible.
+    pub(crate) fn volume(&self, volume_id: i64) -> Result<Arc<Loaded>> {
+        if let Some(volume) = lock(&self.volumes).get(&volume_id) {
+            return Ok(volume.clone());
         }
-        cache.insert(image_id, image.clone());
-        Ok(image)
+        let name = self.store.volume(volume_id)?.name;
+        let volume = Loaded::parse(&name, &self.store.volume_data(volume_id)?)?;
+        Ok(remember(
+            &self.volumes,
+            volume_id,
+            Arc::new(volume),
+            CACHED_VOLUMES,
+        ))
     }
 
     /// Drops an image from the cache (it was deleted).
     pub(crate) fn forget(&self, image_id: i64) {
-        self.cache().remove(&image_id);
+        lock(&self.images).remove(&image_id);
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<RgbImage>>> {
-        self.images.lock().unwrap_or_else(|p| p.into_inner())
+    /// Drops a volume and its slice images from the caches (it was deleted).
+    pub(crate) fn forget_volume(&self, volume_id: i64, slices: &[i64]) {
+        lock(&self.volumes).remove(&volume_id);
+        slices.iter().for_each(|&id| self.forget(id));
     }
 
     /// Resolves a path relative to [`AppState::dir`], refusing anything

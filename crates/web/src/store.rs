@@ -6,6 +6,7 @@
 
 mod history;
 mod types;
+mod volumes;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -13,7 +14,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 pub use types::{
-    History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project, Stroke, StrokeKind,
+    AnnotatedSlice, History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project,
+    SliceRef, Stroke, StrokeKind, VolumeInfo, VolumeMeta,
 };
 
 use crate::error::{Error, Result};
@@ -140,20 +142,18 @@ impl Store {
                 "INSERT INTO images (project_id, name, width, height, data) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![project_id, name, width, height, data],
             )
-            .map_err(|e| match Error::from(e) {
-                Error::Conflict(_) => Error::Conflict(format!("the project already has an image named {name:?}")),
-                other => other,
-            })?;
+            .map_err(|e| name_taken(e, "an image", name))?;
             image_info(tx, tx.last_insert_rowid())
         })
     }
 
-    /// The project's images with their progress, in the order they were added.
+    /// The project's images (not the slices of its volumes) with their
+    /// progress, in the order they were added.
     pub fn images(&self, project_id: i64) -> Result<Vec<ImageInfo>> {
         let conn = self.lock();
         Self::check_project(&conn, project_id)?;
         let mut stmt = conn.prepare(&format!(
-            "{IMAGE_INFO} WHERE i.project_id = ?1 ORDER BY i.id"
+            "{IMAGE_INFO} WHERE i.project_id = ?1 AND vs.image_id IS NULL ORDER BY i.id"
         ))?;
         let rows = stmt.query_map([project_id], types::image_info_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -354,8 +354,9 @@ impl Store {
 
 const IMAGE_INFO: &str = "SELECT i.id, i.project_id, i.name, i.width, i.height,
     (SELECT COUNT(*) FROM strokes s WHERE s.image_id = i.id AND s.visible = 1),
-    (SELECT COUNT(DISTINCT s.label_id) FROM strokes s WHERE s.image_id = i.id AND s.visible = 1)
-    FROM images i";
+    (SELECT COUNT(DISTINCT s.label_id) FROM strokes s WHERE s.image_id = i.id AND s.visible = 1),
+    vs.volume_id, vs.axis, vs.slice
+    FROM images i LEFT JOIN volume_slices vs ON vs.image_id = i.id";
 
 fn image_info(conn: &Connection, id: i64) -> Result<ImageInfo> {
     conn.query_row(
@@ -391,6 +392,16 @@ fn visible_strokes(conn: &Connection, image_id: i64) -> Result<Vec<Stroke>> {
     )?;
     let rows = stmt.query_map([image_id], types::stroke_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A unique-name violation as "the project already has `what` named `name`".
+fn name_taken(err: rusqlite::Error, what: &str, name: &str) -> Error {
+    match Error::from(err) {
+        Error::Conflict(_) => {
+            Error::Conflict(format!("the project already has {what} named {name:?}"))
+        }
+        other => other,
+    }
 }
 
 fn exists(conn: &Connection, sql: &str, id: i64, what: &'static str) -> Result<()> {

@@ -7,3 +7,4 @@ mod browser;
 mod cdp;
 mod socket;
 mod util;
+mod volumes;

@@ -263,3 +263,41 @@ pub fn decode_gray(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).expect("write the file");
 }
+
+/// Voxels of [`cube_volume`] along x, y and z.
+pub const CUBE_DIMS: [usize; 3] = [24, 20, 16];
+
+/// Whether voxel (x, y, z) is inside the cube of [`cube_volume`].
+pub fn in_cube(x: usize, y: usize, z: usize) -> bool {
+    (8..16).contains(&x) && (6..14).contains(&y) && (4..12).contains(&z)
+}
+
+/// A 24×20×16 CT (int16, −1000 HU air, a 60 HU cube; 1 × 1 × 2 mm voxels,
+/// both axes of the slice flipped in x and y like a DICOM-derived file),
+/// written with the `nifti` crate as `dir/name` (`.nii` or `.nii.gz`).
+/// Returns the file's bytes.
+pub fn cube_volume(dir: &Path, name: &str) -> Vec<u8> {
+    let mut header = nifti::NiftiHeader {
+        pixdim: [1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0],
+        sform_code: 1,
+        srow_x: [-1.0, 0.0, 0.0, 10.0],
+        srow_y: [0.0, -1.0, 0.0, 20.0],
+        srow_z: [0.0, 0.0, 2.0, -30.0],
+        ..nifti::NiftiHeader::default()
+    };
+    header.xyzt_units = 2;
+    let [nx, ny, nz] = CUBE_DIMS;
+    let data = ndarray::Array3::<i16>::from_shape_fn((nx, ny, nz), |(x, y, z)| {
+        if in_cube(x, y, z) {
+            60
+        } else {
+            -1000
+        }
+    });
+    let path = dir.join(name);
+    nifti::writer::WriterOptions::new(&path)
+        .reference_header(&header)
+        .write_nifti(&data)
+        .expect("write the volume");
+    std::fs::read(&path).expect("read the volume back")
+}

@@ -88,11 +88,19 @@ pub(super) async fn project_coco(
     let doc = state
         .blocking(move |s| {
             let labels = s.store.labels(project)?;
-            let images = s
-                .store
-                .images(project)?
-                .iter()
-                .map(|image| Annotated::predict(s, image.id))
+            // The images, then the slices of each volume that have strokes.
+            let mut ids: Vec<i64> = s.store.images(project)?.iter().map(|i| i.id).collect();
+            for volume in s.store.volumes(project)? {
+                ids.extend(
+                    s.store
+                        .annotated_slices(volume.id)?
+                        .iter()
+                        .map(|a| a.image_id),
+                );
+            }
+            let images = ids
+                .into_iter()
+                .map(|id| Annotated::predict(s, id))
                 .collect::<Result<Vec<_>>>()?;
             Ok(coco(&labels, &images))
         })
@@ -104,9 +112,18 @@ pub(super) async fn project_coco(
     ))
 }
 
-fn stem(name: &str) -> String {
+/// A file-name-safe stem: the last path component without its extension
+/// (`.nii.gz` counts as one); a volume slice's `#axial012` is kept as `_axial012`.
+pub(super) fn stem(name: &str) -> String {
     let base = name.rsplit('/').next().unwrap_or(name);
-    let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
+    let (file, slice) = base.split_once('#').unwrap_or((base, ""));
+    let file = file.strip_suffix(".gz").unwrap_or(file);
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    let stem = if slice.is_empty() {
+        stem.to_string()
+    } else {
+        format!("{stem}_{slice}")
+    };
     stem.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -118,7 +135,7 @@ fn stem(name: &str) -> String {
         .collect()
 }
 
-fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+pub(super) fn attachment(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),

@@ -13,6 +13,7 @@ use crate::folder;
 use crate::imaging;
 use crate::state::AppState;
 use crate::store::ImageInfo;
+use crate::volume;
 
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -25,7 +26,7 @@ pub(super) async fn list(
 
 #[derive(Deserialize)]
 pub(super) struct UploadQuery {
-    name: String,
+    pub(super) name: String,
 }
 
 /// `POST /api/projects/{id}/images?name=photo.png` with the file as the body.
@@ -35,14 +36,13 @@ pub(super) async fn upload(
     Query(query): Query<UploadQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ImageInfo>> {
-    let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(format!(
-            "the upload is over the limit of {:.1} MiB",
-            state.max_upload as f64 / f64::from(1 << 20)
-        )),
-        _ => Error::bad_request(e.body_text()),
-    })?;
+    let body = upload_body(&state, body)?;
     let name = file_name(&query.name)?;
+    if volume::is_nifti(&name, &body) {
+        return Err(Error::bad_request(format!(
+            "{name} is a NIfTI volume: upload it to /api/projects/{project}/volumes?name=…"
+        )));
+    }
     Ok(Json(
         state
             .blocking(move |s| folder::add_image(s, project, &name, &body))
@@ -50,8 +50,22 @@ pub(super) async fn upload(
     ))
 }
 
+/// The body of an upload, or a 413 naming the limit.
+pub(super) fn upload_body(
+    state: &AppState,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Bytes> {
+    body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(format!(
+            "the upload is over the limit of {:.1} MiB",
+            state.max_upload as f64 / f64::from(1 << 20)
+        )),
+        _ => Error::bad_request(e.body_text()),
+    })
+}
+
 /// The last path component of an uploaded file's name.
-fn file_name(name: &str) -> Result<String> {
+pub(super) fn file_name(name: &str) -> Result<String> {
     name.rsplit(['/', '\\'])
         .next()
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")

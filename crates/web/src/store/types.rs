@@ -36,6 +36,69 @@ pub struct ImageInfo {
     pub strokes: u32,
     /// Labels with at least one visible stroke.
     pub labels_annotated: u32,
+    /// Set when the image is a slice of a volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<SliceRef>,
+}
+
+/// Where a slice image lies in its volume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SliceRef {
+    /// The volume.
+    pub volume_id: i64,
+    /// The voxel axis it is taken across: 0, 1 or 2.
+    pub axis: usize,
+    /// The slice index along that axis.
+    pub index: usize,
+}
+
+/// What is known of a volume from its header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeMeta {
+    /// Voxels along the three axes.
+    pub dims: [usize; 3],
+    /// Voxel size along the three axes, in mm.
+    pub spacing: [f32; 3],
+    /// The view each axis is sliced into: "sagittal", "coronal", "axial"
+    /// (or "axis 0/1/2" when the orientation is oblique).
+    pub axes: [String; 3],
+    /// "CT" or "MRI", which decides how intensities become grey.
+    pub modality: String,
+}
+
+/// A NIfTI volume of a project and how far its annotation has got.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeInfo {
+    /// Database id.
+    pub id: i64,
+    /// The project it belongs to.
+    pub project_id: i64,
+    /// File name, unique among the project's volumes.
+    pub name: String,
+    /// Dimensions, spacing, axes and modality.
+    #[serde(flatten)]
+    pub meta: VolumeMeta,
+    /// Visible strokes over all its slices.
+    pub strokes: u32,
+    /// Labels with at least one visible stroke on some slice.
+    pub labels_annotated: u32,
+    /// Slices with at least one visible stroke.
+    pub slices_annotated: u32,
+}
+
+/// A slice of a volume that has strokes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnotatedSlice {
+    /// The voxel axis: 0, 1 or 2.
+    pub axis: usize,
+    /// The slice index along it.
+    pub index: usize,
+    /// The slice's image id.
+    pub image_id: i64,
+    /// Its visible strokes.
+    pub strokes: u32,
+    /// The id of its newest stroke action: a later edit has a larger one.
+    pub edited: i64,
 }
 
 /// A label (class) of a project.
@@ -200,6 +263,14 @@ pub(crate) fn image_info_row(r: &Row<'_>) -> rusqlite::Result<ImageInfo> {
         height: r.get(4)?,
         strokes: r.get(5)?,
         labels_annotated: r.get(6)?,
+        slice: match r.get::<_, Option<i64>>(7)? {
+            Some(volume_id) => Some(SliceRef {
+                volume_id,
+                axis: r.get(8)?,
+                index: r.get(9)?,
+            }),
+            None => None,
+        },
     })
 }
 

@@ -1,0 +1,571 @@
+//! NIfTI volumes in the annotator: reading an upload (refusing bad files
+//! with a message that says what is wrong), how the voxel axes lie in the
+//! patient, rendering one slice as a picture, and writing the label volume.
+//!
+//! - **Intensities** (the rule of [`scribseg_data::to_grey`], as in
+//!   training): a volume whose lowest value is below −500 is taken for CT
+//!   and shown through the −160 to 240 HU soft-tissue window; anything else
+//!   (MRI) is clipped to its own 0.5th–99.5th percentile.
+//! - **Orientation:** each voxel axis is named after the patient axis it
+//!   runs closest to (sform, else qform, else the identity): slicing across
+//!   x is sagittal, across y coronal, across z axial. Slices are shown in
+//!   the radiological convention: patient right on the left of the screen,
+//!   anterior up in axial, superior up in coronal and sagittal, anterior on
+//!   the left in sagittal. An oblique affine that maps two voxel axes to one
+//!   patient axis falls back to "axis 0/1/2", unflipped.
+//! - **Spacing:** a slice is stretched along its coarser axis to its
+//!   physical aspect (never shrunk), so every voxel covers at least one
+//!   pixel; the label volume takes each voxel from the pixel under its
+//!   centre.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use image::imageops::{resize, FilterType};
+use image::{DynamicImage, GrayImage, RgbImage};
+use nifti::{Endianness, InMemNiftiVolume, NiftiHeader, NiftiType};
+use scribseg_data::{physical_size, to_grey, Modality, Volume, VolumeOptions};
+
+use crate::error::{Error, Result};
+use crate::predict::LabelMap;
+use crate::store::VolumeMeta;
+
+/// The largest volume accepted, in voxels (a 512 × 512 × 1024 CT).
+pub const MAX_VOXELS: usize = 1 << 28;
+
+/// A slice picture larger than this (in pixels) keeps its voxel grid
+/// instead of its physical aspect.
+const MAX_SLICE_PIXELS: u64 = 16 << 20;
+
+/// The NIfTI-1 header size; the voxel data of a `.nii` follows it.
+const HEADER_BYTES: usize = 348;
+
+/// The patient-axis names of slices across x, y and z.
+const VIEWS: [&str; 3] = ["sagittal", "coronal", "axial"];
+
+/// Whether an upload is a NIfTI volume: by its name, or by the `n+1` magic.
+pub fn is_nifti(name: &str, bytes: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".nii") || lower.ends_with(".nii.gz") || bytes.get(344..348) == Some(b"n+1\0")
+}
+
+/// A volume ready to be sliced: grey levels, geometry and the source header.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Voxels along the three axes.
+    pub dims: [usize; 3],
+    spacing: [f32; 3],
+    grey: Vec<u8>,
+    orientation: Orientation,
+    /// The source's 348 header bytes, the template of the label volume.
+    head: Vec<u8>,
+    endianness: Endianness,
+    /// What the store and the API show.
+    pub meta: VolumeMeta,
+}
+
+/// How the voxel axes lie in the patient.
+#[derive(Clone, Copy, Debug)]
+struct Orientation {
+    /// The patient axis (0 x, 1 y, 2 z) each voxel axis runs closest to.
+    world: [usize; 3],
+    /// Whether the voxel index grows towards + on that patient axis.
+    positive: [bool; 3],
+    /// Whether `world` is a permutation (not an oblique degenerate case).
+    known: bool,
+}
+
+/// The voxel axes along a slice's columns and rows, and whether each is reversed.
+#[derive(Clone, Copy, Debug)]
+struct Plane {
+    cols: usize,
+    rows: usize,
+    flip_cols: bool,
+    flip_rows: bool,
+}
+
+impl Loaded {
+    /// Reads an uploaded `.nii` or `.nii.gz` (`name` is only for messages):
+    /// checks the header, the data type and that the voxel data is all there.
+    pub fn parse(name: &str, bytes: &[u8]) -> Result<Self> {
+        let bad = |what: String| Error::bad_request(format!("{name}: {what}"));
+        let raw = unpack(bytes).map_err(|e| {
+            bad(format!(
+                "the gzip stream is truncated or corrupt ({e}); upload the complete .nii.gz"
+            ))
+        })?;
+        check_magic(&raw).map_err(bad)?;
+        let mut header = NiftiHeader::from_reader(&raw[..HEADER_BYTES])
+            .map_err(|e| bad(format!("unreadable NIfTI-1 header ({e})")))?;
+        let rank = header.dim[0];
+        if !(3..=7).contains(&rank) {
+            return Err(bad(format!(
+                "the header declares {rank} dimensions; a volume needs 3 (of a 4D image the first volume is used)"
+            )));
+        }
+        let dims = [1, 2, 3].map(|i| usize::from(header.dim[i]));
+        let shape = format!("{}×{}×{}", dims[0], dims[1], dims[2]);
+        if dims.contains(&0) {
+            return Err(bad(format!("the header declares an empty {shape} volume")));
+        }
+        let voxels: usize = dims.iter().product();
+        if voxels > MAX_VOXELS {
+            return Err(bad(format!(
+                "{shape} is {voxels} voxels, over the limit of {MAX_VOXELS}"
+            )));
+        }
+        let datatype = header
+            .data_type()
+            .ok()
+            .filter(|t| scalar(*t))
+            .ok_or_else(|| {
+                bad(format!(
+                    "NIfTI datatype code {} is not supported: need an integer or floating-point scalar type",
+                    header.datatype
+                ))
+            })?;
+        let offset = header.vox_offset;
+        if !(offset.is_finite() && offset >= HEADER_BYTES as f32) {
+            return Err(bad(format!("the header's vox_offset {offset} is invalid")));
+        }
+        let offset = offset as usize;
+        let need = voxels * datatype.size_of();
+        let have = raw.len().saturating_sub(offset);
+        if have < need {
+            return Err(bad(format!(
+                "the voxel data is truncated: the header declares {shape} {datatype:?} voxels ({need} bytes from byte {offset}), the file holds {have}"
+            )));
+        }
+        // The first 3D volume only.
+        header.dim[0] = 3;
+        header.dim[4..].fill(1);
+        let data = raw[offset..offset + need].to_vec();
+        let volume = InMemNiftiVolume::from_raw_fields(
+            header.dim,
+            datatype,
+            header.scl_slope,
+            header.scl_inter,
+            data,
+            header.endianness,
+        )
+        .map_err(|e| bad(format!("unreadable voxel data ({e})")))?;
+        let volume = Volume::from_nifti(Path::new(name), &header, volume)
+            .map_err(|e| Error::bad_request(e.to_string()))?;
+        Ok(Self::new(&header, raw[..HEADER_BYTES].to_vec(), volume))
+    }
+
+    fn new(header: &NiftiHeader, head: Vec<u8>, volume: Volume) -> Self {
+        let lowest = volume.data.iter().copied().fold(f32::INFINITY, f32::min);
+        let modality = if lowest < -500.0 {
+            Modality::Ct
+        } else {
+            Modality::Mri
+        };
+        let grey = to_grey(&volume.data, modality, &VolumeOptions::default());
+        let orientation = Orientation::of(header);
+        let axes = [0, 1, 2].map(|a| {
+            if orientation.known {
+                VIEWS[orientation.world[a]].to_string()
+            } else {
+                format!("axis {a}")
+            }
+        });
+        let meta = VolumeMeta {
+            dims: volume.dims,
+            spacing: volume.spacing,
+            axes,
+            modality: if modality == Modality::Ct {
+                "CT"
+            } else {
+                "MRI"
+            }
+            .to_string(),
+        };
+        Self {
+            dims: volume.dims,
+            spacing: volume.spacing,
+            grey,
+            orientation,
+            head,
+            endianness: header.endianness,
+            meta,
+        }
+    }
+
+    /// Checks a slice position and says which plane it is.
+    fn plane(&self, axis: usize, index: usize) -> Result<Plane> {
+        if axis > 2 {
+            return Err(Error::bad_request(format!(
+                "axis must be 0, 1 or 2, got {axis}"
+            )));
+        }
+        if index >= self.dims[axis] {
+            return Err(Error::bad_request(format!(
+                "slice {index} is outside axis {axis}, which has {} slices",
+                self.dims[axis]
+            )));
+        }
+        Ok(self.orientation.plane(axis))
+    }
+
+    /// An error unless `axis` is 0–2 and `index` lies inside it.
+    pub fn check_slice(&self, axis: usize, index: usize) -> Result<()> {
+        self.plane(axis, index).map(|_| ())
+    }
+
+    /// The flat index of the voxel at column `c`, row `r` of slice `index` of `plane`.
+    fn voxel(&self, axis: usize, index: usize, plane: Plane, c: usize, r: usize) -> usize {
+        let mut at = [0; 3];
+        at[axis] = index;
+        at[plane.cols] = if plane.flip_cols {
+            self.dims[plane.cols] - 1 - c
+        } else {
+            c
+        };
+        at[plane.rows] = if plane.flip_rows {
+            self.dims[plane.rows] - 1 - r
+        } else {
+            r
+        };
+        at[0] + self.dims[0] * (at[1] + self.dims[1] * at[2])
+    }
+
+    /// The voxel grid of a slice and the picture size it is shown at.
+    fn sizes(&self, plane: Plane) -> ((usize, usize), (u32, u32)) {
+        let (w, h) = (self.dims[plane.cols], self.dims[plane.rows]);
+        let (pw, ph) = physical_size(w, h, self.spacing[plane.cols], self.spacing[plane.rows]);
+        if u64::from(pw) * u64::from(ph) > MAX_SLICE_PIXELS {
+            ((w, h), (w as u32, h as u32))
+        } else {
+            ((w, h), (pw, ph))
+        }
+    }
+
+    /// The picture size of slices along `axis`.
+    pub fn slice_size(&self, axis: usize) -> Result<(u32, u32)> {
+        Ok(self.sizes(self.plane(axis, 0)?).1)
+    }
+
+    /// Slice `index` along `axis` as the grey picture the page and the model see.
+    pub fn render(&self, axis: usize, index: usize) -> Result<RgbImage> {
+        let plane = self.plane(axis, index)?;
+        let ((w, h), (pw, ph)) = self.sizes(plane);
+        let mut data = Vec::with_capacity(w * h);
+        for r in 0..h {
+            for c in 0..w {
+                data.push(self.grey[self.voxel(axis, index, plane, c, r)]);
+            }
+        }
+        let mut grey = GrayImage::from_raw(w as u32, h as u32, data)
+            .ok_or_else(|| Error::Internal("slice size mismatch".into()))?;
+        if (pw, ph) != (w as u32, h as u32) {
+            grey = resize(&grey, pw, ph, FilterType::Triangle);
+        }
+        Ok(DynamicImage::ImageLuma8(grey).to_rgb8())
+    }
+
+    /// Writes the labelled pixels of a slice's label map into `labels` (one
+    /// byte per voxel, x fastest): each voxel takes the pixel under its
+    /// centre; unlabelled pixels leave the voxel as it was.
+    pub fn paint(
+        &self,
+        labels: &mut [u8],
+        axis: usize,
+        index: usize,
+        map: &LabelMap,
+    ) -> Result<()> {
+        let plane = self.plane(axis, index)?;
+        let ((w, h), _) = self.sizes(plane);
+        let centre = |i: usize, n: usize, m: usize| {
+            (((i as f64 + 0.5) * m as f64 / n as f64) as usize).min(m - 1)
+        };
+        if map.width == 0 || map.height == 0 || labels.len() != self.grey.len() {
+            return Err(Error::Internal("label map or volume size mismatch".into()));
+        }
+        for r in 0..h {
+            let py = centre(r, h, map.height);
+            for c in 0..w {
+                let value = map.data[py * map.width + centre(c, w, map.width)];
+                if value != 0 {
+                    labels[self.voxel(axis, index, plane, c, r)] = value;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `labels` (one byte per voxel, x fastest) as a gzipped NIfTI-1 file
+    /// with the source's header: same dimensions, spacing, qform, sform and
+    /// byte order; `uint8` data, intent "label", `cal_max` the largest value.
+    pub fn label_nifti(&self, labels: &[u8]) -> Result<Vec<u8>> {
+        let mut head = self.head.clone();
+        let big = self.endianness == Endianness::Big;
+        let mut put = |at: usize, bytes: [u8; 2]| head[at..at + 2].copy_from_slice(&bytes);
+        let i16_bytes = |v: i16| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        put(40, i16_bytes(3));
+        for d in 4..8 {
+            put(40 + 2 * d, i16_bytes(1));
+        }
+        put(68, i16_bytes(1002)); // NIFTI_INTENT_LABEL
+        put(70, i16_bytes(2)); // NIFTI_TYPE_UINT8
+        put(72, i16_bytes(8)); // bitpix
+        let max = labels.iter().copied().max().unwrap_or(0);
+        for (at, value) in [
+            (56, 0.0),
+            (60, 0.0),
+            (64, 0.0),
+            (108, 352.0),
+            (112, 1.0),
+            (116, 0.0),
+            (124, f32::from(max)),
+            (128, 0.0),
+        ] {
+            let bytes: [u8; 4] = if big {
+                f32::to_be_bytes(value)
+            } else {
+                f32::to_le_bytes(value)
+            };
+            head[at..at + 4].copy_from_slice(&bytes);
+        }
+        let mut descrip = [0u8; 80];
+        descrip[..15].copy_from_slice(b"scribseg labels");
+        head[148..228].copy_from_slice(&descrip);
+        head[344..348].copy_from_slice(b"n+1\0");
+        // The header, an empty extension flag, the voxels.
+        gzip(&[head.as_slice(), &[0u8; 4], labels])
+            .map_err(|e| Error::Internal(format!("gzip: {e}")))
+    }
+
+    /// Voxels in the volume.
+    pub fn voxels(&self) -> usize {
+        self.grey.len()
+    }
+}
+
+fn gzip(parts: &[&[u8]]) -> std::io::Result<Vec<u8>> {
+    let mut out = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for part in parts {
+        out.write_all(part)?;
+    }
+    out.finish()
+}
+
+/// The file's bytes, gunzipped when they are gzip.
+fn unpack(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes.to_vec());
+    }
+    // A header, 8 bytes a voxel at most, and room for extensions.
+    let limit = (HEADER_BYTES + 8 * MAX_VOXELS + (1 << 20)) as u64;
+    let mut out = Vec::new();
+    GzDecoder::new(bytes).take(limit).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+fn check_magic(raw: &[u8]) -> std::result::Result<(), String> {
+    if raw.len() < HEADER_BYTES {
+        return Err(format!(
+            "{} bytes is shorter than a NIfTI-1 header ({HEADER_BYTES} bytes): the file is truncated or not NIfTI",
+            raw.len()
+        ));
+    }
+    match &raw[344..348] {
+        b"n+1\0" => Ok(()),
+        b"ni1\0" => Err(
+            "a header-only NIfTI (.hdr/.img pair): convert it to a single .nii or .nii.gz".into(),
+        ),
+        _ if raw[..4] == 540i32.to_le_bytes() || raw[..4] == 540i32.to_be_bytes() => {
+            Err("NIfTI-2 is not supported: save it as NIfTI-1".into())
+        }
+        _ => Err("not a NIfTI-1 file (no \"n+1\" magic at byte 344)".into()),
+    }
+}
+
+/// Scalar types the conversion to floats reads.
+fn scalar(t: NiftiType) -> bool {
+    use NiftiType::*;
+    matches!(
+        t,
+        Uint8 | Int8 | Uint16 | Int16 | Uint32 | Int32 | Uint64 | Int64 | Float32 | Float64
+    )
+}
+
+impl Orientation {
+    /// From the sform when set, else the qform, else the identity.
+    fn of(header: &NiftiHeader) -> Self {
+        let mut m = [[1.0f32, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        if header.sform_code > 0 {
+            for (row, srow) in m
+                .iter_mut()
+                .zip([header.srow_x, header.srow_y, header.srow_z])
+            {
+                row.copy_from_slice(&srow[..3]);
+            }
+        } else if header.qform_code > 0 {
+            let (b, c, d) = (header.quatern_b, header.quatern_c, header.quatern_d);
+            let a = (1.0 - b * b - c * c - d * d).max(0.0).sqrt();
+            let qfac = if header.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
+            m = [
+                [
+                    a * a + b * b - c * c - d * d,
+                    2.0 * (b * c - a * d),
+                    qfac * 2.0 * (b * d + a * c),
+                ],
+                [
+                    2.0 * (b * c + a * d),
+                    a * a + c * c - b * b - d * d,
+                    qfac * 2.0 * (c * d - a * b),
+                ],
+                [
+                    2.0 * (b * d - a * c),
+                    2.0 * (c * d + a * b),
+                    qfac * (a * a + d * d - c * c - b * b),
+                ],
+            ];
+        }
+        // Per voxel axis: the patient axis with the largest component, and its sign.
+        let dominant = [0, 1, 2].map(|axis| {
+            (0..3)
+                .map(|w| (w, m[w][axis]))
+                .fold((0, 0.0f32), |best, (w, v)| {
+                    if v.abs() > best.1.abs() {
+                        (w, v)
+                    } else {
+                        best
+                    }
+                })
+        });
+        let world = dominant.map(|(w, _)| w);
+        let positive = dominant.map(|(_, v)| v >= 0.0);
+        let known = world.contains(&0) && world.contains(&1) && world.contains(&2);
+        Self {
+            world,
+            positive,
+            known,
+        }
+    }
+
+    /// The columns run along the in-plane axis closest to the lower patient
+    /// axis (x before y before z), each reversed when its index grows
+    /// towards + (screen right is patient left or posterior, screen down is
+    /// posterior or inferior).
+    fn plane(&self, axis: usize) -> Plane {
+        let (p, q) = match axis {
+            0 => (1, 2),
+            1 => (0, 2),
+            _ => (0, 1),
+        };
+        if !self.known {
+            return Plane {
+                cols: p,
+                rows: q,
+                flip_cols: false,
+                flip_rows: false,
+            };
+        }
+        let (cols, rows) = if self.world[p] < self.world[q] {
+            (p, q)
+        } else {
+            (q, p)
+        };
+        Plane {
+            cols,
+            rows,
+            flip_cols: self.positive[cols],
+            flip_rows: self.positive[rows],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(dims: [u16; 3]) -> NiftiHeader {
+        let mut h = NiftiHeader {
+            dim: [3, dims[0], dims[1], dims[2], 1, 1, 1, 1],
+            pixdim: [1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0],
+            ..NiftiHeader::default()
+        };
+        h.sform_code = 1;
+        h.srow_x = [-1.0, 0.0, 0.0, 0.0];
+        h.srow_y = [0.0, 1.0, 0.0, 0.0];
+        h.srow_z = [0.0, 0.0, 2.0, 0.0];
+        h
+    }
+
+    fn loaded(dims: [usize; 3]) -> Loaded {
+        let n = dims.iter().product::<usize>();
+        let volume = Volume {
+            dims,
+            spacing: [1.0, 1.0, 2.0],
+            data: (0..n).map(|v| v as f32).collect(),
+        };
+        let h = header(dims.map(|d| d as u16));
+        Loaded::new(&h, vec![0; HEADER_BYTES], volume)
+    }
+
+    #[test]
+    fn axes_are_named_and_slices_have_physical_aspect() {
+        let v = loaded([4, 3, 2]);
+        assert_eq!(v.meta.axes, ["sagittal", "coronal", "axial"]);
+        assert_eq!(v.meta.modality, "MRI");
+        assert_eq!(v.slice_size(2).expect("axial"), (4, 3));
+        assert_eq!(v.slice_size(1).expect("coronal"), (4, 4), "z is 2 mm");
+        assert_eq!(v.slice_size(0).expect("sagittal"), (3, 4));
+        assert!(v.render(2, 2).is_err());
+        assert!(v.render(3, 0).is_err());
+    }
+
+    #[test]
+    fn painting_a_slice_maps_pixels_back_to_voxels() {
+        let v = loaded([4, 3, 2]);
+        // x runs towards patient left (srow_x negative): not flipped; y is.
+        let plane = v.plane(2, 1).expect("plane");
+        assert!(!plane.flip_cols && plane.flip_rows);
+        let map = LabelMap {
+            width: 4,
+            height: 3,
+            data: vec![0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0],
+            millis: 0,
+        };
+        let mut labels = vec![0u8; v.voxels()];
+        v.paint(&mut labels, 2, 1, &map).expect("paint");
+        // Pixel (0, 2) is x 0 and, rows flipped, y 0, in slice z 1.
+        let set: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 7).collect();
+        assert_eq!(set, vec![12]);
+        // A coronal slice is stretched ×2 in z: both rows of a voxel agree.
+        let map = LabelMap {
+            width: 4,
+            height: 4,
+            data: [[0u8; 4], [0; 4], [3, 0, 0, 0], [3, 0, 0, 0]].concat(),
+            millis: 0,
+        };
+        let mut labels = vec![0u8; v.voxels()];
+        v.paint(&mut labels, 1, 2, &map).expect("paint");
+        let set: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 3).collect();
+        assert_eq!(set, vec![2 * 4], "x 0, y 2, z 0 (z flipped: bottom rows)");
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let err = |bytes: &[u8]| {
+            Loaded::parse("a.nii", bytes)
+                .expect_err("refused")
+                .to_string()
+        };
+        assert!(err(b"hello").contains("shorter than a NIfTI-1 header"));
+        assert!(err(&[0u8; 400]).contains("not a NIfTI-1 file"));
+        let mut gz = gzip(&[&[7u8; 4000]]).expect("gzip");
+        gz.truncate(gz.len() / 2);
+        assert!(err(&gz).contains("gzip stream is truncated"));
+    }
+}
