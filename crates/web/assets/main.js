@@ -12,7 +12,12 @@ const app = {
   project: null,
   images: [],
   labels: [],
-  image: null,        // the open image's record
+  image: null,        // the open image's record (a volume's slice included)
+  volumes: [],
+  volume: null,       // the open volume: its record with `annotated` slices
+  axis: 2,            // the axis the open volume is sliced across
+  sliceAt: [0, 0, 0], // the slice shown along each axis
+  sliceSeq: 0,        // the newest slice asked for (older answers are dropped)
   strokes: [],        // its visible strokes
   history: { can_undo: false, can_redo: false },
   activeLabel: null,  // label id
@@ -67,8 +72,12 @@ function renderAll() {
   const counts = new Map();
   for (const s of app.strokes) counts.set(s.label_id, (counts.get(s.label_id) ?? 0) + 1);
   renderLabels($("labels"), app.labels, app.activeLabel, counts, labelActions);
-  renderImages($("images"), app.images, app.image?.id, app.labels.length, openImage);
+  renderImages($("images"), app.images, app.volume ? null : app.image?.id, app.labels.length, openPlainImage);
+  renderImages($("volumes"), app.volumes, app.volume?.id, app.labels.length, (v) => openVolume(v));
   $("image-count").textContent = app.images.length ? `(${app.images.length})` : "";
+  $("volume-count").textContent = app.volumes.length ? `(${app.volumes.length})` : "";
+  $("volume-section").hidden = app.volumes.length === 0;
+  renderVolumeControls();
   $("empty").hidden = app.image !== null;
   $("undo").disabled = !app.history.can_undo;
   $("redo").disabled = !app.history.can_redo;
@@ -90,6 +99,7 @@ function updateExportLinks() {
   set($("export-label"), id && app.activeLabel && apiUrl(`/images/${id}/export/labels/${app.activeLabel}.png`));
   set($("export-coco"), id && apiUrl(`/images/${id}/export/coco.json`));
   set($("export-project"), app.project && apiUrl(`/projects/${app.project.id}/export/coco.json`));
+  set($("export-nifti"), app.volume && apiUrl(`/volumes/${app.volume.id}/export/labels.nii.gz`));
 }
 
 function onFrame(frame) {
@@ -130,11 +140,117 @@ async function loadImages() {
 
 async function refreshImage() {
   if (!app.image) return;
+  if (app.volume) {
+    const detail = await api(`/volumes/${app.volume.id}`);
+    if (app.volume?.id !== detail.id) return;
+    app.volume = detail;
+    app.volumes = app.volumes.map((v) => (v.id === detail.id ? detail : v));
+    return;
+  }
   const info = await api(`/images/${app.image.id}`);
   app.images = app.images.map((i) => (i.id === info.id ? info : i));
 }
 
-async function openImage(info) {
+async function loadVolumes() {
+  app.volumes = await api(`/projects/${app.project.id}/volumes`);
+}
+
+/** Opens an image of the list (leaving any open volume). */
+function openPlainImage(info) {
+  app.volume = null;
+  localStorage.removeItem("scribseg.volume");
+  return openImage(info);
+}
+
+// ---------- volumes ----------
+
+/** Opens a volume at `axis` / `index`, or its axial (else last) axis at the middle slice. */
+async function openVolume(info, axis = null, index = null) {
+  const detail = await attempt(() => api(`/volumes/${info.id}`));
+  if (!detail) return;
+  app.volume = detail;
+  app.sliceAt = detail.dims.map((n) => Math.floor(n / 2));
+  const axial = detail.axes.indexOf("axial");
+  app.axis = axis ?? (axial >= 0 ? axial : 2);
+  if (index !== null && index < detail.dims[app.axis]) app.sliceAt[app.axis] = index;
+  renderAll();
+  await showSlice(true);
+}
+
+/** Shows the current slice of the open volume; `refit` fits it to the window. */
+async function showSlice(refit) {
+  const volume = app.volume;
+  if (!volume) return;
+  const [axis, index] = [app.axis, app.sliceAt[app.axis]];
+  const seq = ++app.sliceSeq;
+  renderVolumeControls();
+  const answer = await attempt(() => api(`/volumes/${volume.id}/slices/${axis}/${index}`, { method: "POST" }));
+  if (!answer || seq !== app.sliceSeq || app.volume?.id !== volume.id) return;
+  localStorage.setItem("scribseg.volume", JSON.stringify({ id: volume.id, axis, index }));
+  await openImage(answer.image, !refit);
+}
+
+/** Moves `delta` slices along the current axis. */
+function stepSlice(delta) {
+  if (!app.volume || app.gesture) return;
+  const n = app.volume.dims[app.axis];
+  const next = Math.max(0, Math.min(n - 1, app.sliceAt[app.axis] + delta));
+  if (next === app.sliceAt[app.axis]) return;
+  app.sliceAt[app.axis] = next;
+  showSlice(false);
+}
+
+function setAxis(axis) {
+  if (!app.volume || app.axis === axis || app.gesture) return;
+  app.axis = axis;
+  showSlice(true);
+}
+
+function renderVolumeControls() {
+  const volume = app.volume;
+  $("volume-controls").hidden = !volume;
+  view.insetTop = volume ? 44 : 0;
+  if (!volume) return;
+  const axes = $("axes");
+  if (axes.dataset.volume !== String(volume.id)) {
+    axes.dataset.volume = String(volume.id);
+    axes.replaceChildren(...volume.axes.map((name, axis) => {
+      const b = document.createElement("button");
+      b.textContent = name;
+      b.dataset.axis = String(axis);
+      b.title = `Slices across voxel axis ${axis} (${volume.dims[axis]} slices, ${volume.spacing[axis]} mm apart)`;
+      b.addEventListener("click", () => setAxis(axis));
+      return b;
+    }));
+  }
+  for (const b of axes.children) b.classList.toggle("active", Number(b.dataset.axis) === app.axis);
+  const n = volume.dims[app.axis];
+  const index = app.sliceAt[app.axis];
+  const slider = $("slice");
+  slider.max = String(n - 1);
+  slider.value = String(index);
+  $("slice-value").textContent = `${index + 1} / ${n}`;
+  $("slice-marks").replaceChildren(...volume.annotated.filter((a) => a.axis === app.axis).map((a) => {
+    const option = document.createElement("option");
+    option.value = String(a.index);
+    return option;
+  }));
+}
+
+let wheelSum = 0;
+/** Wheel over the canvas with a volume open: one slice a notch (trackpads add up). */
+function wheelSlices(e) {
+  wheelSum += e.deltaMode === 1 ? e.deltaY * 40 : e.deltaY;
+  if (Math.abs(wheelSum) < 50) return;
+  const steps = Math.sign(wheelSum) * Math.max(1, Math.round(Math.abs(wheelSum) / 100));
+  wheelSum = 0;
+  stepSlice(steps);
+}
+
+// ---------- images ----------
+
+/** Shows an image (or a volume's slice); `keepView` keeps zoom and pan. */
+async function openImage(info, keepView = false) {
   if (app.image?.id === info.id) return;
   app.socket?.close();
   app.socket = null;
@@ -144,9 +260,10 @@ async function openImage(info) {
   view.hasOverlay = false;
   view.hidden.clear();
   document.body.dataset.ready = "0";
-  localStorage.setItem("scribseg.image", String(info.id));
+  document.body.dataset.slice = info.slice ? `${info.slice.axis}/${info.slice.index}` : "";
+  if (!info.slice) localStorage.setItem("scribseg.image", String(info.id));
   renderAll();
-  setStatus("status-image", `${info.name} · ${info.width}×${info.height}`);
+  setStatus("status-image", describe(info));
   const [pixels, state] = await Promise.all([
     loadPicture(apiUrl(`/images/${info.id}/display.png`)),
     api(`/images/${info.id}/strokes`),
@@ -154,7 +271,8 @@ async function openImage(info) {
   if (app.image?.id !== info.id) return; // another image was opened meanwhile
   app.strokes = state.strokes;
   app.history = state.history;
-  view.setImage(pixels);
+  view.setImage(pixels, keepView);
+  document.body.dataset.shown = String(info.id);
   renderAll();
   app.socket = new PredictionSocket(info.id, {
     onReady: (msg) => {
@@ -169,6 +287,13 @@ async function openImage(info) {
   });
 }
 
+function describe(info) {
+  const v = app.volume;
+  if (!info.slice || v?.id !== info.slice.volume_id) return `${info.name} · ${info.width}×${info.height}`;
+  const { axis, index } = info.slice;
+  return `${v.name} · ${v.axes[axis]} ${index + 1}/${v.dims[axis]} · ${info.width}×${info.height}`;
+}
+
 function loadPicture(url) {
   return new Promise((resolve, reject) => {
     const img = new Image();
@@ -178,18 +303,21 @@ function loadPicture(url) {
   });
 }
 
+const isVolume = (name) => /\.nii(\.gz)?$/i.test(name);
+
 async function uploadFiles(files) {
   let first = null;
   for (const file of files) {
+    const kind = isVolume(file.name) ? "volumes" : "images";
     const info = await attempt(() =>
-      api(`/projects/${app.project.id}/images?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }));
+      api(`/projects/${app.project.id}/${kind}?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }));
     if (info) first ??= info;
   }
-  await loadImages();
+  await Promise.all([loadImages(), loadVolumes()]);
   renderAll();
   if (first) {
     toast(`Added ${first.name}`, "info");
-    await openImage(first);
+    if (Array.isArray(first.dims)) await openVolume(first); else await openPlainImage(first);
   }
 }
 
@@ -224,7 +352,7 @@ const labelActions = {
     if ((await attempt(() => api(`/labels/${label.id}`, { method: "DELETE" }))) === undefined) return;
     app.labels = app.labels.filter((l) => l.id !== label.id);
     app.strokes = app.strokes.filter((s) => s.label_id !== label.id);
-    await attempt(async () => { await loadImages(); });
+    await attempt(async () => { await Promise.all([loadImages(), loadVolumes()]); });
     renderAll();
     predict();
   },
@@ -360,6 +488,10 @@ canvas.addEventListener("pointercancel", endGesture);
 
 canvas.addEventListener("wheel", (e) => {
   e.preventDefault();
+  if (app.volume && !e.ctrlKey && !e.metaKey) {
+    wheelSlices(e);
+    return;
+  }
   const { sx, sy } = canvasPoint(e);
   view.zoomAt(sx, sy, Math.exp(-e.deltaY * 0.0015));
   setStatus("status-zoom", `${Math.round(view.scale * 100)}%`);
@@ -382,7 +514,7 @@ function toggleHide() {
 function step(delta) {
   const i = app.images.findIndex((im) => im.id === app.image?.id);
   const next = app.images[i + delta];
-  if (next) openImage(next);
+  if (next) openPlainImage(next);
 }
 
 document.addEventListener("keydown", (e) => {
@@ -407,6 +539,8 @@ document.addEventListener("keydown", (e) => {
     o: toggleOutline, h: toggleHide, f: () => view.fit(),
     x: () => { const l = app.labels.find((x) => x.id === app.activeLabel); if (l) labelActions.clear(l); },
     ",": () => step(-1), ".": () => step(1),
+    ArrowUp: () => stepSlice(-1), ArrowDown: () => stepSlice(1),
+    PageUp: () => stepSlice(-10), PageDown: () => stepSlice(10),
     "?": () => { $("help").hidden = !$("help").hidden; },
     Escape: () => { $("help").hidden = true; $("export-menu").hidden = true; },
   };
@@ -426,6 +560,12 @@ $("outline").addEventListener("click", toggleOutline);
 $("hide").addEventListener("click", toggleHide);
 $("fit").addEventListener("click", () => view.fit());
 $("undo").addEventListener("click", undo);
+$("volume-controls").addEventListener("wheel", (e) => { e.preventDefault(); wheelSlices(e); }, { passive: false });
+$("slice").addEventListener("input", (e) => {
+  if (!app.volume) return;
+  app.sliceAt[app.axis] = Number(e.target.value);
+  showSlice(false);
+});
 $("redo").addEventListener("click", redo);
 $("help-button").addEventListener("click", () => { $("help").hidden = false; });
 $("help").addEventListener("click", () => { $("help").hidden = true; });
@@ -462,7 +602,7 @@ async function start() {
   setStatus("status-device", health.model.device);
   const projects = await api("/projects");
   app.project = projects[0] ?? (await api("/projects", { method: "POST", body: { name: "default" } }));
-  [app.labels] = await Promise.all([api(`/projects/${app.project.id}/labels`), loadImages()]);
+  [app.labels] = await Promise.all([api(`/projects/${app.project.id}/labels`), loadImages(), loadVolumes()]);
   renderAll();
   const files = await api("/dir");
   if (files.length) {
@@ -473,14 +613,19 @@ async function start() {
       li.textContent = f;
       li.addEventListener("click", async () => {
         const info = await attempt(() => api(`/projects/${app.project.id}/images/from-dir`, { method: "POST", body: { path: f } }));
-        if (info) { li.remove(); await loadImages(); await openImage(info); }
+        if (info) { li.remove(); await loadImages(); await openPlainImage(info); }
       });
       return li;
     }));
   }
+  let slice = null;
+  try { slice = JSON.parse(localStorage.getItem("scribseg.volume") ?? "null"); } catch { /* ignore */ }
+  const volume = app.volumes.find((v) => v.id === slice?.id);
   const remembered = Number(localStorage.getItem("scribseg.image"));
   const first = app.images.find((i) => i.id === remembered) ?? app.images[0];
-  if (first) await openImage(first);
+  if (volume) await openVolume(volume, slice.axis, slice.index);
+  else if (first) await openImage(first);
+  else if (app.volumes[0]) await openVolume(app.volumes[0]);
   document.body.dataset.started = "1";
 }
 

@@ -7,22 +7,28 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** Renders the image list; `onOpen(image)` when one is clicked. */
-export function renderImages(list, images, activeId, labelCount, onOpen) {
-  list.replaceChildren(...images.map((image) => {
-    const done = labelCount > 0 ? Math.min(image.labels_annotated / labelCount, 1) : 0;
+/**
+ * Renders the image or the volume list; `onOpen(item)` when one is clicked.
+ * A volume item shows its dimensions and how many slices have strokes.
+ */
+export function renderImages(list, items, activeId, labelCount, onOpen) {
+  list.replaceChildren(...items.map((item) => {
+    const done = labelCount > 0 ? Math.min(item.labels_annotated / labelCount, 1) : 0;
     const bar = el("div", { className: "progress" }, el("div"));
     bar.firstChild.style.width = `${Math.round(done * 100)}%`;
-    const item = el("li", { className: "image-item", title: image.name },
-      el("span", { className: "name", textContent: image.name }),
+    const volume = Array.isArray(item.dims);
+    const size = volume ? `${item.dims.join("×")} ${item.modality}` : `${item.width}×${item.height}`;
+    const slices = volume ? ` · ${item.slices_annotated} slices` : "";
+    const node = el("li", { className: "image-item", title: item.name },
+      el("span", { className: "name", textContent: item.name }),
       el("span", { className: "meta" },
-        el("span", { textContent: `${image.width}×${image.height}` }),
-        el("span", { textContent: `${image.strokes} strokes · ${image.labels_annotated}/${labelCount} labels` })),
+        el("span", { textContent: size }),
+        el("span", { textContent: `${item.strokes} strokes${slices} · ${item.labels_annotated}/${labelCount} labels` })),
       bar);
-    item.dataset.imageId = image.id;
-    if (image.id === activeId) item.classList.add("active");
-    item.addEventListener("click", () => onOpen(image));
-    return item;
+    node.dataset[volume ? "volumeId" : "imageId"] = item.id;
+    if (item.id === activeId) node.classList.add("active");
+    node.addEventListener("click", () => onOpen(item));
+    return node;
   }));
 }
 

@@ -18,6 +18,7 @@ export class View {
     this.hidden = new Set();    // stroke ids the eraser is about to remove
     this.colors = new Map();    // label id -> colour
     this.cursor = null;         // {x, y, radius} in image coordinates
+    this.insetTop = 0;          // CSS pixels at the top that fit() leaves free (the slice bar)
     this.queued = false;
     new ResizeObserver(() => this.resize()).observe(canvas);
   }
@@ -31,10 +32,11 @@ export class View {
     this.redraw();
   }
 
-  setImage(image) {
+  /** Shows `image`; `keepView` keeps the zoom and pan (the next slice of a volume). */
+  setImage(image, keepView = false) {
     this.image = image;
     this.hasOverlay = false;
-    this.fit();
+    if (keepView) this.redraw(); else this.fit();
   }
 
   /** Scales the image to fill the stage with a margin. */
@@ -42,10 +44,11 @@ export class View {
     if (!this.image) return;
     const { clientWidth: w, clientHeight: h } = this.canvas;
     if (w === 0 || h === 0) return;
-    const s = Math.min((w - 40) / this.image.width, (h - 40) / this.image.height);
+    const top = this.insetTop;
+    const s = Math.min((w - 40) / this.image.width, (h - top - 40) / this.image.height);
     this.scale = Math.max(s, 0.01);
     this.ox = (w - this.image.width * this.scale) / 2;
-    this.oy = (h - this.image.height * this.scale) / 2;
+    this.oy = top + (h - top - this.image.height * this.scale) / 2;
     this.fitted = true;
     this.redraw();
   }

@@ -65,6 +65,16 @@ fn line(from: (f64, f64), to: (f64, f64), n: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Types a label name into the form and waits until the page has `count` labels.
+async fn add_label(browser: &mut Browser, name: &str, count: usize) {
+    browser.click("#new-label").await;
+    browser.type_text(name).await;
+    browser.click("#add-label button").await;
+    browser
+        .wait_for(&format!("document.body.dataset.labels === '{count}'"))
+        .await;
+}
+
 /// The label-map value the page holds at image pixel (x, y).
 fn frame_value(x: u32, y: u32) -> String {
     format!("scribseg.frame && scribseg.frame.data[{y} * scribseg.frame.width + {x}]")
@@ -93,12 +103,7 @@ async fn paint_see_masks_live_undo_reload_and_export() {
 
     // Two labels, typed into the form.
     for (i, name) in ["disc", "square"].iter().enumerate() {
-        browser.click("#new-label").await;
-        browser.type_text(name).await;
-        browser.click("#add-label button").await;
-        browser
-            .wait_for(&format!("document.body.dataset.labels === '{}'", i + 1))
-            .await;
+        add_label(&mut browser, name, i + 1).await;
     }
     browser.key("1", "Digit1", 49, 0).await;
     browser
@@ -239,6 +244,167 @@ async fn paint_see_masks_live_undo_reload_and_export() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let shot = browser.screenshot().await;
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scribseg-annotator.png");
+    std::fs::write(&path, shot).expect("write the screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// A 96×80×40 CT phantom (0.8 × 0.8 × 2.5 mm): an oval body of fat and
+/// soft tissue with a spine, and a liver-like ellipsoid that changes from
+/// slice to slice. Written as `dir/phantom.nii.gz`.
+fn phantom(dir: &std::path::Path) -> PathBuf {
+    let header = nifti::NiftiHeader {
+        pixdim: [1.0, 0.8, 0.8, 2.5, 1.0, 1.0, 1.0, 1.0],
+        sform_code: 1,
+        srow_x: [-0.8, 0.0, 0.0, 38.0],
+        srow_y: [0.0, -0.8, 0.0, 32.0],
+        srow_z: [0.0, 0.0, 2.5, -50.0],
+        ..nifti::NiftiHeader::default()
+    };
+    let data = ndarray::Array3::<i16>::from_shape_fn((96, 80, 40), |(x, y, z)| {
+        let (x, y, z) = (x as f32, y as f32, z as f32);
+        let body = ((x - 48.0) / 42.0).powi(2) + ((y - 40.0) / 30.0).powi(2);
+        let liver =
+            ((x - 34.0) / 16.0).powi(2) + ((y - 36.0) / 13.0).powi(2) + ((z - 20.0) / 9.0).powi(2);
+        let spine = (x - 48.0).powi(2) + (y - 60.0).powi(2);
+        let inside = body < 1.0 && (2.0..38.0).contains(&z);
+        let texture = ((x * 1.7 + y * 2.3 + z * 3.1).sin() * 8.0) as i16;
+        match () {
+            _ if !inside => -1000,
+            _ if spine < 30.0 => 700,
+            _ if liver < 1.0 => 120 + texture,
+            _ if body > 0.8 => -100 + texture,
+            _ => 40 + texture,
+        }
+    });
+    let path = dir.join("phantom.nii.gz");
+    nifti::writer::WriterOptions::new(&path)
+        .reference_header(&header)
+        .write_nifti(&data)
+        .expect("write the phantom");
+    path
+}
+
+/// A checksum of the canvas pixels, to see that the picture changed.
+const CANVAS_SUM: &str = "(() => { const c = scribseg.view.canvas; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let s = 0; for (let i = 0; i < d.length; i += 4) s = (s * 31 + d[i]) % 1000000007; return s; })()";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volume_is_browsed_with_wheel_keys_and_axes_and_exported() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let server = Server::start(|_| {}).await;
+    let file = phantom(server.dir.path());
+    let mut browser = Browser::launch(chromium, 1280, 800).await;
+    browser.goto(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.body.dataset.started === '1'")
+        .await;
+    browser.set_files("#file-input", &[file]).await;
+    // It opens on the axial axis, at the middle slice.
+    browser
+        .wait_for("document.body.dataset.slice === '2/20' && document.body.dataset.ready === '1'")
+        .await;
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('#axes button')].map(b => b.textContent)")
+            .await,
+        json!(["sagittal", "coronal", "axial"])
+    );
+    assert_eq!(
+        browser
+            .eval("document.getElementById('slice-value').textContent")
+            .await,
+        json!("21 / 40")
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = browser.eval(CANVAS_SUM).await;
+
+    // The wheel moves one slice a notch; the picture changes.
+    let (cx, cy) = on_screen(&mut browser, 48.0, 40.0).await;
+    browser.wheel(cx, cy, 100.0, 0).await;
+    browser
+        .wait_for("document.body.dataset.slice === '2/21' && document.body.dataset.ready === '1'")
+        .await;
+    browser
+        .wait_for(&format!("{CANVAS_SUM} !== {before}"))
+        .await;
+    let scale = browser.eval("scribseg.view.scale").await;
+    // Ctrl+wheel zooms instead.
+    browser.wheel(cx, cy, -100.0, 2).await;
+    browser
+        .wait_for(&format!("scribseg.view.scale > {scale}"))
+        .await;
+    assert_eq!(
+        browser.eval("document.body.dataset.slice").await,
+        json!("2/21")
+    );
+    // Arrow keys step too; the zoom stays while moving along one axis.
+    let zoomed = browser.eval("scribseg.view.scale").await;
+    browser.key("ArrowDown", "ArrowDown", 40, 0).await;
+    browser
+        .wait_for("document.body.dataset.slice === '2/22' && document.body.dataset.ready === '1'")
+        .await;
+    assert_eq!(browser.eval("scribseg.view.scale").await, zoomed);
+
+    // The coronal axis: z (2.5 mm) is stretched to its physical size.
+    browser.click("#axes button[data-axis='1']").await;
+    browser
+        .wait_for("document.body.dataset.slice === '1/40' && document.body.dataset.ready === '1'")
+        .await;
+    assert_eq!(
+        browser
+            .eval("[scribseg.image.width, scribseg.image.height]")
+            .await,
+        json!([96, 125])
+    );
+
+    // A pin for a new label on the liver; the slider marks the slice.
+    add_label(&mut browser, "liver", 1).await;
+    browser.key("p", "KeyP", 80, 0).await;
+    let pin = line((28.0, 60.0), (40.0, 64.0), 8);
+    drag(&mut browser, &pin).await;
+    release(&mut browser, pin[8]).await;
+    browser
+        .wait_for("document.body.dataset.strokes === '1'")
+        .await;
+    browser
+        .wait_for("[...document.querySelectorAll('#slice-marks option')].map(o => o.value).join() === '40'")
+        .await;
+
+    // The NIfTI export has the pinned voxels: pixel (34, 62) of coronal slice
+    // y 40 is x 34 (not flipped: x runs to the patient's left) and, rows
+    // running down from superior, z = 39 - floor(62 / 3.125) = 20.
+    let href = browser
+        .eval("document.getElementById('export-nifti').getAttribute('href')")
+        .await;
+    let export = request(server.addr, "GET", href.as_str().expect("a link"), &[], b"").await;
+    assert_eq!(export.status, 200);
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&export.body[..]),
+        &mut raw,
+    )
+    .expect("gzip");
+    let object = nifti::InMemNiftiObject::from_reader(&raw[..]).expect("NIfTI");
+    let labels = nifti::IntoNdArray::into_ndarray::<u8>(nifti::NiftiObject::into_volume(object))
+        .expect("voxels");
+    assert_eq!(labels.shape(), [96, 80, 40]);
+    assert_eq!(labels[[34, 40, 20]], 1);
+    assert!(
+        labels.indexed_iter().all(|(at, &v)| v == 0 || at[1] == 40),
+        "only slice y 40 is labelled"
+    );
+
+    // A picture to look at, with the brush cursor over the liver.
+    browser.key("b", "KeyB", 66, 0).await;
+    let (cx, cy) = on_screen(&mut browser, 60.0, 75.0).await;
+    browser.mouse("mouseMoved", cx, cy).await;
+    browser
+        .wait_for("document.body.dataset.predictions >= '1'")
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shot = browser.screenshot().await;
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scribseg-volume.png");
     std::fs::write(&path, shot).expect("write the screenshot");
     eprintln!("screenshot: {}", path.display());
 }

@@ -197,6 +197,16 @@ impl Browser {
         .await;
     }
 
+    /// A mouse wheel turn at viewport point (x, y); `delta_y` > 0 scrolls
+    /// down, `modifiers` is CDP's bit set (2 Ctrl).
+    pub async fn wheel(&mut self, x: f64, y: f64, delta_y: f64, modifiers: u32) {
+        self.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": "mouseWheel", "x": x, "y": y, "deltaX": 0, "deltaY": delta_y, "modifiers": modifiers}),
+        )
+        .await;
+    }
+
     /// A click on the centre of the element matching `selector`.
     pub async fn click(&mut self, selector: &str) {
         let at = self
