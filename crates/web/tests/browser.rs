@@ -65,6 +65,17 @@ fn line(from: (f64, f64), to: (f64, f64), n: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A 1280×800 page on `server` that has started, given `file` through its file input.
+async fn open_with_file(chromium: PathBuf, server: &Server, file: PathBuf) -> Browser {
+    let mut browser = Browser::launch(chromium, 1280, 800).await;
+    browser.goto(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.body.dataset.started === '1'")
+        .await;
+    browser.set_files("#file-input", &[file]).await;
+    browser
+}
+
 /// Types a label name into the form and waits until the page has `count` labels.
 async fn add_label(browser: &mut Browser, name: &str, count: usize) {
     browser.click("#new-label").await;
@@ -89,14 +100,8 @@ async fn paint_see_masks_live_undo_reload_and_export() {
     let picture = resize(&shapes(), 96 * SCALE, 72 * SCALE, FilterType::Nearest);
     let file = server.dir.path().join("shapes.png");
     std::fs::write(&file, png(DynamicImage::ImageRgb8(picture))).expect("write the picture");
-    let mut browser = Browser::launch(chromium, 1280, 800).await;
-    browser.goto(&format!("http://{}/", server.addr)).await;
-    browser
-        .wait_for("document.body.dataset.started === '1'")
-        .await;
-
     // Load an image through the page's own file input.
-    browser.set_files("#file-input", &[file]).await;
+    let mut browser = open_with_file(chromium, &server, file).await;
     browser
         .wait_for("document.body.dataset.ready === '1' && document.body.dataset.predictions >= '1'")
         .await;
@@ -294,12 +299,7 @@ async fn a_volume_is_browsed_with_wheel_keys_and_axes_and_exported() {
     };
     let server = Server::start(|_| {}).await;
     let file = phantom(server.dir.path());
-    let mut browser = Browser::launch(chromium, 1280, 800).await;
-    browser.goto(&format!("http://{}/", server.addr)).await;
-    browser
-        .wait_for("document.body.dataset.started === '1'")
-        .await;
-    browser.set_files("#file-input", &[file]).await;
+    let mut browser = open_with_file(chromium, &server, file).await;
     // It opens on the axial axis, at the middle slice.
     browser
         .wait_for("document.body.dataset.slice === '2/20' && document.body.dataset.ready === '1'")
