@@ -529,7 +529,12 @@ mod tests {
             width: 100.0,
             height: 100.0,
         };
-        paste(&mut plane, (0, 0), &vec![0.75; INPUT_SIZE * INPUT_SIZE], &window);
+        paste(
+            &mut plane,
+            (0, 0),
+            &vec![0.75; INPUT_SIZE * INPUT_SIZE],
+            &window,
+        );
         assert_eq!(plane.get(60, 10), 0.75);
         assert_eq!(plane.get(149, 79), 0.75);
         assert_eq!(plane.get(150, 10), 0.0);
