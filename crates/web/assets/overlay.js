@@ -1,24 +1,54 @@
 // Label maps: decoding the server's run-length frames and painting them
 // into an image-sized canvas, filled or as outlines.
 
-/** Decodes a binary frame: u32 seq, ms, width, height, then (u8 value, u32 length) runs. */
-export function decodeFrame(buffer) {
+/**
+ * Decodes a binary frame: u32 seq, ms, image width and height, the region
+ * the frame covers (x, y, width, height), then (u8 value, u32 length) runs
+ * over the region's rows; every pixel outside the region is 0. `previous`
+ * (the last frame decoded for this image, or null) lends its image-sized
+ * buffer, so a frame costs its region, not the image.
+ */
+export function decodeFrame(buffer, previous) {
   const view = new DataView(buffer);
-  const seq = view.getUint32(0, true);
-  const millis = view.getUint32(4, true);
-  const width = view.getUint32(8, true);
-  const height = view.getUint32(12, true);
-  const data = new Uint8Array(width * height);
-  let offset = 16;
+  const word = (i) => view.getUint32(4 * i, true);
+  const [seq, millis, width, height] = [word(0), word(1), word(2), word(3)];
+  const region = { x: word(4), y: word(5), width: word(6), height: word(7) };
+  let data;
+  if (previous && previous.width === width && previous.height === height) {
+    data = previous.data;
+    clearRegion(data, width, previous.region);
+  } else {
+    data = new Uint8Array(width * height);
+  }
+  let offset = 32;
   let pos = 0;
   while (offset + 5 <= buffer.byteLength) {
     const value = view.getUint8(offset);
     const length = view.getUint32(offset + 1, true);
-    if (value !== 0) data.fill(value, pos, pos + length);
+    if (value !== 0) fillRun(data, width, region, pos, length, value);
     pos += length;
     offset += 5;
   }
-  return { seq, millis, width, height, data };
+  return { seq, millis, width, height, region, data };
+}
+
+function clearRegion(data, width, region) {
+  for (let y = region.y; y < region.y + region.height; y++) {
+    data.fill(0, y * width + region.x, y * width + region.x + region.width);
+  }
+}
+
+/** Writes `length` pixels of `value` from position `pos` of the region's row-major order. */
+function fillRun(data, width, region, pos, length, value) {
+  const end = pos + length;
+  while (pos < end) {
+    const row = Math.floor(pos / region.width);
+    const col = pos - row * region.width;
+    const n = Math.min(end - pos, region.width - col);
+    const start = (region.y + row) * width + region.x + col;
+    data.fill(value, start, start + n);
+    pos += n;
+  }
 }
 
 function rgb(hex) {
@@ -29,16 +59,19 @@ function rgb(hex) {
 /**
  * Paints `frame` into `canvas` (resized to the image): pixel value k+1 gets
  * the colour of `frame.labels[k]` looked up in `colors` (label id -> #rrggbb).
+ * Only the frame's region is drawn; the rest of the canvas is cleared.
  * Returns the number of labelled pixels.
  */
 export function paintOverlay(canvas, frame, colors, outline) {
-  const { width: w, height: h, data } = frame;
+  const { width: w, height: h, data, region } = frame;
   if (canvas.width !== w || canvas.height !== h) {
     canvas.width = w;
     canvas.height = h;
   }
   const ctx = canvas.getContext("2d");
-  const pixels = ctx.createImageData(w, h);
+  ctx.clearRect(0, 0, w, h);
+  if (region.width === 0 || region.height === 0) return 0;
+  const pixels = ctx.createImageData(region.width, region.height);
   const out = new Uint32Array(pixels.data.buffer);
   const lut = new Uint32Array(256);
   frame.labels.forEach((id, k) => {
@@ -46,10 +79,11 @@ export function paintOverlay(canvas, frame, colors, outline) {
     lut[k + 1] = (255 << 24) | (b << 16) | (g << 8) | r; // little-endian RGBA
   });
   let count = 0;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      const i = row + x;
+  for (let ry = 0; ry < region.height; ry++) {
+    const y = region.y + ry;
+    for (let rx = 0; rx < region.width; rx++) {
+      const x = region.x + rx;
+      const i = y * w + x;
       const v = data[i];
       if (v === 0) continue;
       count++;
@@ -58,9 +92,9 @@ export function paintOverlay(canvas, frame, colors, outline) {
           || data[i - 1] !== v || data[i + 1] !== v || data[i - w] !== v || data[i + w] !== v;
         if (!edge) continue;
       }
-      out[i] = lut[v];
+      out[ry * region.width + rx] = lut[v];
     }
   }
-  ctx.putImageData(pixels, 0, 0);
+  ctx.putImageData(pixels, region.x, region.y);
   return count;
 }

@@ -40,7 +40,9 @@ export class PredictionSocket {
         }
         return;
       }
-      const frame = decodeFrame(event.data);
+      // The last frame lends its buffer to the next one, dropped or not.
+      const frame = decodeFrame(event.data, this.lastFrame);
+      this.lastFrame = frame;
       const sent = this.sentAt.get(frame.seq);
       for (const seq of this.sentAt.keys()) if (seq <= frame.seq) this.sentAt.delete(seq);
       if (!sent) return;

@@ -21,7 +21,7 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 use crate::error::Result;
-use crate::predict::LabelMap;
+use crate::predict::RegionMap;
 use crate::state::AppState;
 use crate::store::{NewStroke, MAX_LABELS};
 
@@ -66,7 +66,7 @@ where
     }
 
     let mut pending: Option<PredictRequest> = None;
-    let mut running: Option<(u32, JoinHandle<Result<LabelMap>>)> = None;
+    let mut running: Option<(u32, JoinHandle<Result<RegionMap>>)> = None;
     loop {
         tokio::select! {
             message = incoming.next() => match message {
@@ -99,7 +99,7 @@ where
                 let job = tokio::task::spawn_blocking(move || {
                     Ok(state
                         .model
-                        .predict(&image, &request.labels, &request.strokes))
+                        .predict_region(&image, &request.labels, &request.strokes))
                 });
                 running = Some((seq, job));
             }
@@ -109,8 +109,8 @@ where
 
 /// Waits for the running prediction; never returns when there is none.
 async fn finished(
-    running: &mut Option<(u32, JoinHandle<Result<LabelMap>>)>,
-) -> (u32, Result<LabelMap>) {
+    running: &mut Option<(u32, JoinHandle<Result<RegionMap>>)>,
+) -> (u32, Result<RegionMap>) {
     match running {
         Some((seq, job)) => {
             let result = match job.await {
@@ -144,11 +144,24 @@ fn error_message(seq: Option<u32>, message: &str) -> Message {
 }
 
 /// Encodes a label map for the wire, little-endian: `seq`, the prediction
-/// time in ms, width and height as u32, then runs in row-major order, each
-/// a u8 value followed by a u32 length.
-pub fn encode_frame(seq: u32, map: &LabelMap) -> Vec<u8> {
+/// time in ms, the image's width and height, then the region the map covers
+/// (`x0`, `y0`, width, height; every pixel outside it is 0), all as u32,
+/// then the region's runs in row-major order, each a u8 value followed by a
+/// u32 length. The frame's size follows the labels' crops, not the image.
+pub fn encode_frame(seq: u32, map: &RegionMap) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
-    for v in [seq, map.millis, map.width as u32, map.height as u32] {
+    let r = map.region;
+    let header = [
+        seq,
+        map.millis,
+        map.width as u32,
+        map.height as u32,
+        r.x0 as u32,
+        r.y0 as u32,
+        r.width() as u32,
+        r.height() as u32,
+    ];
+    for v in header {
         out.extend_from_slice(&v.to_le_bytes());
     }
     let mut pixels = map.data.iter().copied();
@@ -172,21 +185,23 @@ pub fn encode_frame(seq: u32, map: &LabelMap) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scribseg_sim::Rect;
 
     #[test]
-    fn frames_are_run_length_encoded() {
-        let map = LabelMap {
-            width: 3,
-            height: 2,
+    fn frames_are_run_length_encoded_over_their_region() {
+        let map = RegionMap {
+            width: 10,
+            height: 8,
+            region: Rect::new(2, 5, 5, 7),
             data: vec![0, 0, 1, 1, 1, 0],
             millis: 9,
         };
         let frame = encode_frame(4, &map);
-        let header: Vec<u32> = frame[..16]
+        let header: Vec<u32> = frame[..32]
             .chunks(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
-        assert_eq!(header, vec![4, 9, 3, 2]);
-        assert_eq!(&frame[16..], &[0, 2, 0, 0, 0, 1, 3, 0, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(header, vec![4, 9, 10, 8, 2, 5, 3, 2]);
+        assert_eq!(&frame[32..], &[0, 2, 0, 0, 0, 1, 3, 0, 0, 0, 0, 1, 0, 0, 0]);
     }
 }

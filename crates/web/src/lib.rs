@@ -41,7 +41,7 @@ use axum::{middleware, Router};
 pub use annotate::{annotate, encode_frame, PredictRequest};
 pub use error::{Error, Result};
 pub use imaging::MAX_PIXELS;
-pub use predict::{LabelMap, Model, ModelInfo};
+pub use predict::{LabelMap, Model, ModelInfo, RegionMap};
 pub use state::AppState;
 pub use store::{
     AnnotatedSlice, History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use image::RgbImage;
 use scribseg_model::Segmenter;
-use scribseg_sim::{draw_stroke, Mask, Plane, Point, Polarity, Transform};
+use scribseg_sim::{draw_stroke, Mask, Plane, Point, Polarity, Rect, Transform};
 use serde::Serialize;
 
 use crate::store::{NewStroke, StrokeKind};
@@ -48,6 +48,43 @@ impl LabelMap {
     }
 }
 
+/// A label map known to be 0 outside a region of the image: what the
+/// annotator sends while a user draws, so that the cost of a prediction
+/// follows the crops, not the image size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionMap {
+    /// Image width.
+    pub width: usize,
+    /// Image height.
+    pub height: usize,
+    /// The part of the image `data` covers (empty when nothing is labelled).
+    pub region: Rect,
+    /// Row-major values over `region`, as in [`LabelMap::data`].
+    pub data: Vec<u8>,
+    /// How long the prediction took, in milliseconds.
+    pub millis: u32,
+}
+
+impl RegionMap {
+    /// The whole image's label map.
+    pub fn to_label_map(&self) -> LabelMap {
+        let mut data = vec![0u8; self.width * self.height];
+        let rw = self.region.width();
+        if rw > 0 {
+            for (row, values) in self.data.chunks_exact(rw).enumerate() {
+                let start = (self.region.y0 + row) * self.width + self.region.x0;
+                data[start..start + rw].copy_from_slice(values);
+            }
+        }
+        LabelMap {
+            width: self.width,
+            height: self.height,
+            data,
+            millis: self.millis,
+        }
+    }
+}
+
 /// The network shared by every connection. Inference holds a lock: on a
 /// small CPU one prediction at a time is as fast as several.
 #[derive(Debug)]
@@ -80,6 +117,18 @@ impl Model {
     /// the list are ignored. Pins are painted over the prediction in
     /// drawing order.
     pub fn predict(&self, image: &RgbImage, labels: &[i64], strokes: &[NewStroke]) -> LabelMap {
+        self.predict_region(image, labels, strokes).to_label_map()
+    }
+
+    /// As [`Model::predict`], but only over the region that the labels'
+    /// crops and the pins cover (everything outside is 0): on a large image
+    /// this is the cost of the crops, not of the image.
+    pub fn predict_region(
+        &self,
+        image: &RgbImage,
+        labels: &[i64],
+        strokes: &[NewStroke],
+    ) -> RegionMap {
         let start = Instant::now();
         let index = |label_id: i64| labels.iter().position(|&l| l == label_id);
         let mut per_label: Vec<Vec<scribseg_sim::Stroke>> = vec![Vec::new(); labels.len()];
@@ -93,28 +142,55 @@ impl Model {
                 per_label[k].push(geometry(stroke, polarity));
             }
         }
-        let segmentation = {
+        let crops = {
             let segmenter = self.segmenter.lock().unwrap_or_else(|p| p.into_inner());
-            segmenter.segment(image, &per_label)
+            segmenter.segment_crops(image, &per_label)
         };
-        let mut data: Vec<u8> = segmentation
-            .label_map
+        let (width, height) = (crops.width, crops.height);
+        let pins: Vec<(&NewStroke, u8, Rect)> = strokes
             .iter()
-            .map(|&v| u8::try_from(v).unwrap_or(0))
+            .filter(|s| s.kind == StrokeKind::Pin)
+            .filter_map(|pin| {
+                let k = index(pin.label_id)?;
+                Some((pin, k as u8 + 1, pin_box(pin, width, height)?))
+            })
             .collect();
-        let (width, height) = (segmentation.width, segmentation.height);
-        for pin in strokes.iter().filter(|s| s.kind == StrokeKind::Pin) {
-            if let Some(k) = index(pin.label_id) {
-                paint_pin(&mut data, width, height, pin, k as u8 + 1);
-            }
+        let region = crops
+            .region()
+            .into_iter()
+            .chain(pins.iter().map(|p| p.2))
+            .reduce(union)
+            .unwrap_or(Rect::new(0, 0, 0, 0));
+        let mut data: Vec<u8> = if region.width() == 0 {
+            Vec::new()
+        } else {
+            crops
+                .label_map_in(region)
+                .into_iter()
+                .map(|v| u8::try_from(v).unwrap_or(0))
+                .collect()
+        };
+        for (pin, value, pin_region) in pins {
+            paint_pin(&mut data, region, pin, pin_region, value);
         }
-        LabelMap {
+        RegionMap {
             width,
             height,
+            region,
             data,
             millis: start.elapsed().as_millis().try_into().unwrap_or(u32::MAX),
         }
     }
+}
+
+/// The smallest rectangle holding `a` and `b`.
+fn union(a: Rect, b: Rect) -> Rect {
+    Rect::new(
+        a.x0.min(b.x0),
+        a.y0.min(b.y0),
+        a.x1.max(b.x1),
+        a.y1.max(b.y1),
+    )
 }
 
 fn geometry(stroke: &NewStroke, polarity: Polarity) -> scribseg_sim::Stroke {
@@ -128,9 +204,9 @@ fn geometry(stroke: &NewStroke, polarity: Polarity) -> scribseg_sim::Stroke {
     }
 }
 
-/// Sets every pixel within the pin's radius of its polyline to `value`,
-/// rasterising only the pin's bounding box.
-fn paint_pin(data: &mut [u8], width: usize, height: usize, pin: &NewStroke, value: u8) {
+/// The pixels a pin may cover (its polyline's box grown by its radius,
+/// clipped to the image), or `None` when it misses the image.
+fn pin_box(pin: &NewStroke, width: usize, height: usize) -> Option<Rect> {
     let r = pin.radius;
     let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
     for &[x, y] in &pin.points {
@@ -145,22 +221,28 @@ fn paint_pin(data: &mut [u8], width: usize, height: usize, pin: &NewStroke, valu
         clamp((x1 + r).ceil() + 1.0, width),
         clamp((y1 + r).ceil() + 1.0, height),
     );
-    if bx0 >= bx1 || by0 >= by1 {
-        return;
-    }
-    let (bw, bh) = (bx1 - bx0, by1 - by0);
+    (bx0 < bx1 && by0 < by1).then(|| Rect::new(bx0, by0, bx1, by1))
+}
+
+/// Sets every pixel within the pin's radius of its polyline to `value`,
+/// rasterising only `pin_region` (its [`pin_box`], inside `region`); `data`
+/// holds the pixels of `region`.
+fn paint_pin(data: &mut [u8], region: Rect, pin: &NewStroke, pin_region: Rect, value: u8) {
+    let (bw, bh) = (pin_region.width(), pin_region.height());
     let mut plane = Plane::new(bw, bh);
-    let shift = Transform::crop_resize(scribseg_sim::Rect::new(bx0, by0, bx1, by1), bw, bh);
+    let shift = Transform::crop_resize(pin_region, bw, bh);
     draw_stroke(
         &mut plane,
         &geometry(pin, Polarity::Positive),
         shift,
-        r,
+        pin.radius,
         None,
     );
+    let rw = region.width();
     for (i, &v) in plane.as_slice().iter().enumerate() {
         if v > 0.0 {
-            data[(by0 + i / bw) * width + bx0 + i % bw] = value;
+            let (x, y) = (pin_region.x0 + i % bw, pin_region.y0 + i / bw);
+            data[(y - region.y0) * rw + x - region.x0] = value;
         }
     }
 }
@@ -168,6 +250,21 @@ fn paint_pin(data: &mut [u8], width: usize, height: usize, pin: &NewStroke, valu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_map_is_zero_outside_its_region() {
+        let map = RegionMap {
+            width: 4,
+            height: 3,
+            region: Rect::new(1, 1, 3, 3),
+            data: vec![1, 2, 3, 4],
+            millis: 0,
+        };
+        assert_eq!(
+            map.to_label_map().data,
+            vec![0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0]
+        );
+    }
 
     #[test]
     fn a_pin_paints_its_disc_only() {
@@ -179,7 +276,9 @@ mod tests {
             radius: 1.0,
             points: vec![[4.0, 3.0]],
         };
-        paint_pin(&mut data, w, h, &pin, 2);
+        let whole = Rect::new(0, 0, w, h);
+        let pin_region = pin_box(&pin, w, h).expect("inside the image");
+        paint_pin(&mut data, whole, &pin, pin_region, 2);
         let set: Vec<(usize, usize)> = (0..w * h)
             .filter(|&i| data[i] == 2)
             .map(|i| (i % w, i / w))

@@ -64,7 +64,9 @@ impl Browser {
             .unwrap_or_else(|e| panic!("starting {}: {e}", executable.display()));
         // Chromium writes its port and browser endpoint to DevToolsActivePort.
         let port_file = profile.path().join("DevToolsActivePort");
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Generous: two browsers starting at once on a loaded 2-core machine
+        // took over 30 s once.
+        let deadline = Instant::now() + Duration::from_secs(90);
         let endpoint = loop {
             if let Ok(text) = std::fs::read_to_string(&port_file) {
                 let mut lines = text.lines();

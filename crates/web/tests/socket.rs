@@ -1,7 +1,7 @@
 //! The per-image WebSocket: predictions, coalescing, errors, dropped clients.
 
 use futures_util::{SinkExt, StreamExt};
-use image::DynamicImage;
+use image::{DynamicImage, Rgb, RgbImage};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -11,6 +11,11 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(server: &Server, image: i64) -> Socket {
+    connect_sized(server, image, (96, 72)).await
+}
+
+/// Connects to an image of `size` (width, height), checking the ready message.
+async fn connect_sized(server: &Server, image: i64, size: (u64, u64)) -> Socket {
     let (mut socket, _) =
         tokio_tungstenite::connect_async(format!("ws://{}/api/images/{image}/ws", server.addr))
             .await
@@ -19,7 +24,7 @@ async fn connect(server: &Server, image: i64) -> Socket {
     assert_eq!(ready["type"], "ready");
     assert_eq!(
         (ready["width"].as_u64(), ready["height"].as_u64()),
-        (Some(96), Some(72))
+        (Some(size.0), Some(size.1))
     );
     socket
 }
@@ -31,15 +36,25 @@ async fn next_text(socket: &mut Socket) -> Value {
     }
 }
 
-/// `(seq, width, height, label-map pixels)` of a binary frame.
+/// `(seq, width, height, the whole image's label-map pixels)` of a binary
+/// frame, which carries only its region.
 fn decode(frame: &[u8]) -> (u32, u32, u32, Vec<u8>) {
-    let word = |i: usize| u32::from_le_bytes(frame[4 * i..4 * i + 4].try_into().expect("4 bytes"));
-    let mut pixels = Vec::new();
-    for run in frame[16..].chunks(5) {
+    let word = |i: usize| {
+        u32::from_le_bytes(frame[4 * i..4 * i + 4].try_into().expect("4 bytes")) as usize
+    };
+    let (w, h, x0, y0, rw, rh) = (word(2), word(3), word(4), word(5), word(6), word(7));
+    assert!(x0 + rw <= w && y0 + rh <= h, "the region lies in the image");
+    let mut region = Vec::new();
+    for run in frame[32..].chunks(5) {
         let len = u32::from_le_bytes(run[1..5].try_into().expect("4 bytes"));
-        pixels.extend(std::iter::repeat_n(run[0], len as usize));
+        region.extend(std::iter::repeat_n(run[0], len as usize));
     }
-    (word(0), word(2), word(3), pixels)
+    assert_eq!(region.len(), rw * rh, "the runs fill the region");
+    let mut pixels = vec![0; w * h];
+    for (i, &v) in region.iter().enumerate() {
+        pixels[(y0 + i / rw.max(1)) * w + x0 + i % rw.max(1)] = v;
+    }
+    (word(0) as u32, w as u32, h as u32, pixels)
 }
 
 fn request(seq: u32, labels: [i64; 2], x: f32) -> Message {
@@ -130,4 +145,55 @@ async fn bad_messages_get_errors_and_the_socket_stays_open() {
     let missing =
         tokio_tungstenite::connect_async(format!("ws://{}/api/images/999/ws", server.addr)).await;
     assert!(missing.is_err(), "no socket for a missing image");
+}
+
+#[tokio::test]
+async fn on_a_large_image_a_frame_carries_only_the_region_of_the_crops() {
+    let server = Server::start(|_| {}).await;
+    let (w, h) = (3000u32, 2000u32);
+    let big = RgbImage::from_fn(w, h, |x, y| {
+        if (x / 100 + y / 100) % 2 == 0 {
+            Rgb([200, 80, 40])
+        } else {
+            Rgb([30, 30, 30])
+        }
+    });
+    let (_, labels, info) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(big)))
+        .await;
+    let image_id = info["id"].as_i64().expect("id");
+    let mut socket = connect_sized(&server, image_id, (w.into(), h.into())).await;
+    let strokes = json!([
+        {"label_id": labels[0], "kind": "positive", "radius": 3.0, "points": [[1000.0, 1000.0], [1040.0, 1000.0]]},
+    ]);
+    let message = json!({"seq": 1, "labels": labels, "strokes": strokes});
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .expect("send");
+    let Message::Binary(frame) = socket.next().await.expect("frame").expect("ok") else {
+        panic!("binary frame")
+    };
+    let word = |i: usize| u32::from_le_bytes(frame[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+    assert_eq!((word(2), word(3)), (w, h));
+    // The stroke's crop: 41 px × 2.2 ≈ 90 px around (1020.5, 1000.5).
+    let (x0, y0, rw, rh) = (word(4), word(5), word(6), word(7));
+    assert!(
+        (970..=980).contains(&x0) && (950..=960).contains(&y0),
+        "{x0}, {y0}"
+    );
+    assert!(
+        (90..=92).contains(&rw) && (90..=92).contains(&rh),
+        "{rw} × {rh}"
+    );
+    assert!(frame.len() <= 32 + 5 * (rw * rh) as usize);
+    let (_, _, _, pixels) = decode(&frame);
+    assert_eq!(pixels.len(), (w * h) as usize);
+    assert!(
+        pixels.iter().enumerate().all(|(i, &v)| {
+            let (x, y) = (i as u32 % w, i as u32 / w);
+            v == 0 || ((x0..x0 + rw).contains(&x) && (y0..y0 + rh).contains(&y))
+        }),
+        "nothing is labelled outside the region"
+    );
 }
