@@ -4,7 +4,8 @@
 //! range of pixels in *every* channel plane: its pieces of the buffer interleave with the other
 //! tasks' pieces, so `chunks_mut` cannot hand them out. Writing each piece straight from the
 //! kernel's registers saves a pass over the output (a tile buffer, then a scatter), which is
-//! why this is the one `unsafe` part of the fast path.
+//! why this is one of the two `unsafe` parts of the fast path (the other: the loads of the
+//! kernel's inner loop, `gemm::accumulate`, bounds-checked once before the loop).
 
 use std::marker::PhantomData;
 
