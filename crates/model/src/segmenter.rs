@@ -234,6 +234,21 @@ impl Segmenter {
         }
     }
 
+    /// Where the forward pass runs, for status lines: the fast CPU path
+    /// with its thread count, or burn's device.
+    pub fn device_name(&self) -> String {
+        match &self.engine {
+            Engine::Fast(fast) => {
+                let threads = fast
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .threads();
+                format!("cpu (fast path, {threads} threads)")
+            }
+            Engine::Burn(device) => format!("burn {device:?}"),
+        }
+    }
+
     /// The network.
     pub fn model(&self) -> &UNet {
         &self.model

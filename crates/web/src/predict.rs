@@ -99,7 +99,7 @@ impl Model {
         let info = ModelInfo {
             name: name.into(),
             parameters: segmenter.model().num_trainable_params(),
-            device: "cpu (burn flex)".to_string(),
+            device: segmenter.device_name(),
         };
         Self {
             segmenter: Mutex::new(segmenter),

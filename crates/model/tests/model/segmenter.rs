@@ -167,6 +167,8 @@ fn the_fast_cpu_path_gives_the_probabilities_burn_gives() {
             .fold(0.0f32, f32::max);
         assert!(max_diff < 1e-4, "max difference {max_diff}");
     }
+    assert!(fast.device_name().starts_with("cpu (fast path, "));
+    assert!(burn.device_name().starts_with("burn "));
     // Twice through the fast path (reused buffers, no cache): the same answer.
     let fast = fast.with_cache_capacity(0);
     assert_eq!(fast.segment(&img, &labels), b);
