@@ -129,14 +129,7 @@ impl CropSegmentation {
             .iter()
             .flatten()
             .filter_map(|c| pixels_of(&c.window, self.width, self.height))
-            .reduce(|a, b| {
-                Rect::new(
-                    a.x0.min(b.x0),
-                    a.y0.min(b.y0),
-                    a.x1.max(b.x1),
-                    a.y1.max(b.y1),
-                )
-            })
+            .reduce(|a, b| a.union(&b))
     }
 
     /// Label `k`'s probabilities over the pixels of `region` (which must lie

@@ -56,6 +56,16 @@ impl Rect {
         self.width() * self.height()
     }
 
+    /// The smallest rectangle holding both.
+    pub fn union(&self, other: &Rect) -> Rect {
+        Rect {
+            x0: self.x0.min(other.x0),
+            y0: self.y0.min(other.y0),
+            x1: self.x1.max(other.x1),
+            y1: self.y1.max(other.y1),
+        }
+    }
+
     /// Grows the rectangle by `margin` on every side, clipped to `width × height`.
     pub fn expand(&self, margin: usize, width: usize, height: usize) -> Rect {
         Rect {
@@ -126,6 +136,15 @@ impl Transform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn union_holds_both_rectangles() {
+        let a = Rect::new(2, 5, 6, 7);
+        let b = Rect::new(4, 1, 9, 6);
+        assert_eq!(a.union(&b), Rect::new(2, 1, 9, 7));
+        assert_eq!(b.union(&a), a.union(&b));
+        assert_eq!(a.union(&a), a);
+    }
 
     #[test]
     fn crop_resize_maps_edges_and_centres() {

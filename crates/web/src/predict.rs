@@ -159,7 +159,7 @@ impl Model {
             .region()
             .into_iter()
             .chain(pins.iter().map(|p| p.2))
-            .reduce(union)
+            .reduce(|a, b| a.union(&b))
             .unwrap_or(Rect::new(0, 0, 0, 0));
         let mut data: Vec<u8> = if region.width() == 0 {
             Vec::new()
@@ -181,16 +181,6 @@ impl Model {
             millis: start.elapsed().as_millis().try_into().unwrap_or(u32::MAX),
         }
     }
-}
-
-/// The smallest rectangle holding `a` and `b`.
-fn union(a: Rect, b: Rect) -> Rect {
-    Rect::new(
-        a.x0.min(b.x0),
-        a.y0.min(b.y0),
-        a.x1.max(b.x1),
-        a.y1.max(b.y1),
-    )
 }
 
 fn geometry(stroke: &NewStroke, polarity: Polarity) -> scribseg_sim::Stroke {
