@@ -233,3 +233,24 @@ fn every_subcommand_has_help() {
         assert!(sub.status.success(), "{name} --help failed");
     }
 }
+
+#[test]
+fn train_flags_are_checked_like_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("train.toml");
+    std::fs::write(&config, "shards = \"shards\"\nout = \"run\"\n").unwrap();
+    for (flags, expected) in [
+        (
+            ["--copy-paste", "1.5"],
+            "copy_paste_probability must lie in [0, 1]",
+        ),
+        (["--steps", "0"], "must be positive"),
+    ] {
+        let mut args = vec!["train", "--config", path_str(&config)];
+        args.extend(flags);
+        let res = scribseg(&args);
+        assert!(!res.status.success());
+        assert!(stderr(&res).contains(expected), "{}", stderr(&res));
+        assert!(!dir.path().join("run").exists(), "nothing was started");
+    }
+}

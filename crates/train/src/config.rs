@@ -88,18 +88,22 @@ impl TrainConfig {
         config.shards = base.join(&config.shards);
         config.out = base.join(&config.out);
         config.init = config.init.map(|p| base.join(p));
-        if !(0.0..=1.0).contains(&config.copy_paste_probability) {
-            return Err(Error::Config {
-                path: path.to_owned(),
-                message: "copy_paste_probability must lie in [0, 1]".into(),
-            });
-        }
-        if config.batch == 0 || config.steps == 0 || config.validate_every == 0 {
-            return Err(Error::Config {
-                path: path.to_owned(),
-                message: "batch, steps and validate_every must be positive".into(),
-            });
-        }
+        config.check().map_err(|message| Error::Config {
+            path: path.to_owned(),
+            message,
+        })?;
         Ok(config)
+    }
+
+    /// Whether the values make a run: what is wrong, if anything. `load`
+    /// checks a file; a caller that overrides fields checks again.
+    pub fn check(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.copy_paste_probability) {
+            return Err("copy_paste_probability must lie in [0, 1]".into());
+        }
+        if self.batch == 0 || self.steps == 0 || self.validate_every == 0 {
+            return Err("batch, steps and validate_every must be positive".into());
+        }
+        Ok(())
     }
 }

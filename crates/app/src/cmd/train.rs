@@ -48,12 +48,11 @@ pub fn run(args: Args) -> Result<()> {
         config.out = out;
     }
     if let Some(p) = args.copy_paste {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&p),
-            "--copy-paste {p}: must lie in [0, 1]"
-        );
         config.copy_paste_probability = p;
     }
+    config
+        .check()
+        .map_err(|m| anyhow::anyhow!("{} with the flags given: {m}", args.config.display()))?;
     let bar = ProgressBar::new(config.steps as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  eta {eta}")
