@@ -2,8 +2,33 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use scribseg_model::{Segmenter, SegmenterConfig};
+use anyhow::{bail, Context, Result};
+use scribseg_model::fast::Precision;
+use scribseg_model::{InputKind, Segmenter, SegmenterConfig};
+
+/// `--precision`: the arithmetic of the CPU path.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PrecisionArg {
+    /// bf16 products where the CPU has AVX-512 BF16 (faster; masks within
+    /// an IoU of 0.99 of fp32's), else fp32.
+    #[default]
+    Auto,
+    /// fp32 throughout (burn's logits to within 1e-4).
+    Fp32,
+    /// bf16 products; an error on a CPU without AVX-512 BF16.
+    Bf16,
+}
+
+impl PrecisionArg {
+    /// The precision to run.
+    pub fn resolve(self) -> Precision {
+        match self {
+            Self::Auto => Precision::fastest(),
+            Self::Fp32 => Precision::F32,
+            Self::Bf16 => Precision::Bf16,
+        }
+    }
+}
 
 /// The checkpoint `--weights` names, else the default weights.
 pub fn resolve(weights: Option<PathBuf>) -> Result<PathBuf> {
@@ -17,11 +42,26 @@ pub fn resolve(weights: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 /// Loads the checkpoint `--weights` names (else the default weights) into a
-/// CPU [`Segmenter`]; returns it with the folder it came from.
-pub fn load_segmenter(weights: Option<PathBuf>) -> Result<(Segmenter, PathBuf)> {
+/// CPU [`Segmenter`] running in `precision`, checking that it was trained on
+/// `input`; returns it with the folder it came from.
+pub fn load_segmenter(
+    weights: Option<PathBuf>,
+    input: InputKind,
+    precision: PrecisionArg,
+) -> Result<(Segmenter, PathBuf)> {
     let dir = resolve(weights)?;
     let segmenter = Segmenter::load(&dir, SegmenterConfig::default())
-        .with_context(|| format!("loading the checkpoint {}", dir.display()))?;
+        .with_context(|| format!("loading the checkpoint {}", dir.display()))?
+        .with_precision(precision.resolve())
+        .context("--precision")?;
+    let trained = segmenter.model().config().input_kind();
+    if trained != input {
+        bail!(
+            "the checkpoint {} holds a {trained} network (\"input\" in its config.json), \
+             not the {input} network asked for",
+            dir.display()
+        );
+    }
     Ok((segmenter, dir))
 }
 

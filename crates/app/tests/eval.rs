@@ -95,3 +95,26 @@ fn a_baseline_without_its_weights_is_a_clear_error() {
     assert!(!res.status.success());
     assert!(stderr(&res).contains("--box-weights"), "{}", stderr(&res));
 }
+
+#[test]
+fn scribble_weights_are_refused_as_a_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture(dir.path());
+    let res = scribseg(&[
+        "eval",
+        "--config",
+        s(&dir.path().join("data.toml")),
+        "--input",
+        "box",
+        "--box-weights",
+        s(&dir.path().join("weights")),
+        "--out",
+        s(&dir.path().join("out")),
+    ]);
+    assert!(!res.status.success());
+    let log = stderr(&res);
+    assert!(
+        log.contains("holds a scribble network") && log.contains("not the box network"),
+        "{log}"
+    );
+}

@@ -40,6 +40,11 @@ impl CropCache {
         }
     }
 
+    /// Forgets every entry (the outputs no longer answer their inputs).
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// The output computed for exactly `input`, if it is still held.
     pub(crate) fn get(&self, input: &[f32]) -> Option<&[f32]> {
         self.entries

@@ -36,6 +36,9 @@ pub enum Error {
     /// The backend asked for is unknown or not in this build.
     #[error("{0}")]
     Backend(String),
+    /// This CPU or engine cannot run what was asked (e.g. bf16 without AVX-512 BF16).
+    #[error("{0}")]
+    Unsupported(String),
     /// A file or directory could not be written.
     #[error("cannot write {}", path.display())]
     Io {

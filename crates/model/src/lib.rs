@@ -29,4 +29,4 @@ pub use error::Error;
 pub use segmenter::{
     stroke_window, CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig,
 };
-pub use unet::{BlockKind, StageConfig, UNet, UNetConfig};
+pub use unet::{BlockKind, InputKind, StageConfig, UNet, UNetConfig};

@@ -24,7 +24,7 @@ use scribseg_sim::{
 };
 
 use crate::crop_cache::CropCache;
-use crate::fast::FastUNet;
+use crate::fast::{FastUNet, Precision};
 use crate::input::{batch_tensor, push_sample, INPUT_SIZE};
 use crate::{Error, UNet};
 
@@ -217,6 +217,35 @@ impl Segmenter {
         Ok(Self::fast(model, config))
     }
 
+    /// Runs the fast CPU path in `precision`. [`Precision::Bf16`] answers
+    /// sooner on CPUs with AVX-512 BF16, with masks within an IoU of 0.99
+    /// of fp32's ([`Precision::fastest`] picks it where it runs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] if this CPU cannot run `precision`, or if burn
+    /// runs the network (it computes in fp32 only).
+    pub fn with_precision(self, precision: Precision) -> Result<Self, Error> {
+        match &self.engine {
+            Engine::Fast(fast) => fast
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .set_precision(precision)?,
+            Engine::Burn(_) if precision == Precision::F32 => {}
+            Engine::Burn(device) => {
+                return Err(Error::Unsupported(format!(
+                    "burn's {device:?} runs the network in fp32 only, not {precision}"
+                )))
+            }
+        }
+        // Probabilities cached at another precision are not this one's.
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        Ok(self)
+    }
+
     /// Keeps the probabilities of at least `crops` recent crops (default
     /// 32), so that a label whose crop input has not changed since a recent
     /// call is not computed again; 0 turns the cache off.
@@ -232,11 +261,9 @@ impl Segmenter {
     pub fn device_name(&self) -> String {
         match &self.engine {
             Engine::Fast(fast) => {
-                let threads = fast
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .threads();
-                format!("cpu (fast path, {threads} threads)")
+                let fast = fast.lock().unwrap_or_else(PoisonError::into_inner);
+                let (threads, precision) = (fast.threads(), fast.precision());
+                format!("cpu (fast path, {threads} threads, {precision})")
             }
             Engine::Burn(device) => format!("burn {device:?}"),
         }

@@ -29,7 +29,7 @@ mod config;
 mod decoder;
 mod encoder;
 
-pub use config::{BlockKind, StageConfig, UNetConfig};
+pub use config::{BlockKind, InputKind, StageConfig, UNetConfig};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -82,6 +82,13 @@ impl UNet {
     /// The configuration the network was built from.
     pub fn config(&self) -> &UNetConfig {
         &self.config
+    }
+
+    /// The same network, recorded as taking `input` (e.g. scribble weights that start a
+    /// baseline's training).
+    pub fn with_input(mut self, input: InputKind) -> Self {
+        self.config.input = Some(input);
+        self
     }
 
     /// Computes the logits of the input.

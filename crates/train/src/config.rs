@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::example::InputKind;
 use crate::Error;
+use scribseg_model::InputKind;
 
 /// Everything a training run needs; every field has a default but `shards`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,24 +5,11 @@
 use image::RgbImage;
 use rand::Rng;
 use scribseg_data::{crop_mask, crop_rgb, ObjectSample};
-use scribseg_model::{stroke_window, SegmenterConfig};
+use scribseg_model::{stroke_window, InputKind, SegmenterConfig};
 use scribseg_sim::{
     distance_to_background, draw_stroke, simulate_scribble, BoxPrompt, ExtremePoints, Mask, Plane,
     Point, Polarity, ScribbleParams, Stroke, Transform, DRAW_RADIUS, EXTREME_SIGMA,
 };
-use serde::{Deserialize, Serialize};
-
-/// What the fourth channel carries: the paper's model or one of its baselines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InputKind {
-    /// Scribbles (+1 positive, −1 negative), with corrective passes.
-    Scribble,
-    /// The ground-truth bounding box outline.
-    Box,
-    /// Gaussians at the four extreme points.
-    Extremes,
-}
 
 /// How examples are made.
 #[derive(Clone, Debug)]

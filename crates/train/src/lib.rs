@@ -25,9 +25,10 @@ mod trainer;
 
 pub use config::TrainConfig;
 pub use error::Error;
-pub use example::{add_corrective, make_example, Example, ExampleParams, InputKind};
+pub use example::{add_corrective, make_example, Example, ExampleParams};
 pub use log::{read_log, LogRow, LOG_FILE};
 pub use schedule::Schedule;
+pub use scribseg_model::InputKind;
 pub use trainer::{
     batch_tensors, bce_with_logits, train, validate, Progress, RunState, Validation,
 };

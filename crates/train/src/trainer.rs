@@ -15,11 +15,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scribseg_data::{copy_paste, shard_name, ObjectSample, ShardReader, Split};
 use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
-use scribseg_model::{UNet, UNetConfig};
+use scribseg_model::{InputKind, UNet, UNetConfig};
 use scribseg_sim::Plane;
 use serde::{Deserialize, Serialize};
 
-use crate::example::{add_corrective, make_example, Example, ExampleParams, InputKind};
+use crate::example::{add_corrective, make_example, Example, ExampleParams};
 use crate::log::{LOG_FILE, LOG_HEADER};
 use crate::schedule::Schedule;
 use crate::{Error, TrainConfig};
@@ -93,13 +93,15 @@ pub fn train(
     let validation_set = validation_examples(&val_shard, &params, config)?;
 
     let state_path = config.out.join("state.json");
-    let (mut model, mut state) = match read_state(&state_path)? {
+    let (model, mut state) = match read_state(&state_path)? {
         Some(state) => (UNet::load(config.out.join("last"), &ad_device)?, state),
         None => match &config.init {
             Some(dir) => (UNet::load(dir, &ad_device)?, RunState::default()),
             None => (UNetConfig::new().init(&ad_device), RunState::default()),
         },
     };
+    // Checkpoints record the input they were trained on (scribble weights may start a baseline).
+    let mut model = model.with_input(config.kind);
     let mut optim = AdamConfig::new()
         .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
         .init();

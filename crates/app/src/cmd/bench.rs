@@ -1,6 +1,7 @@
 //! `scribseg bench`: the speed figures of this machine — the network's
-//! forward pass (burn's CPU backend and the fast CPU path, batch 1 and 4),
-//! a full `Segmenter` call and the scribble simulator's rate.
+//! forward pass (burn's CPU backend and the fast CPU path in fp32 and in the
+//! precision asked for, batch 1 and 4), a full `Segmenter` call and the
+//! scribble simulator's rate.
 
 use std::time::{Duration, Instant};
 
@@ -9,11 +10,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use image::{Rgb, RgbImage};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scribseg_model::fast::FastUNet;
+use scribseg_model::fast::{FastUNet, Precision};
 use scribseg_model::{Backend, Segmenter, SegmenterConfig, UNet};
 use scribseg_sim::{simulate_scribble, Mask, Point, Polarity, ScribbleParams, Stroke};
 
-use crate::weights;
+use crate::weights::{self, PrecisionArg};
 
 /// Flags of `scribseg bench`.
 #[derive(clap::Args, Debug)]
@@ -25,6 +26,10 @@ pub struct Args {
     /// Timed repetitions of each case (the median is reported).
     #[arg(long, default_value_t = 30)]
     runs: usize,
+    /// The fast path's arithmetic for the headline figures (`auto`: bf16
+    /// where the CPU has AVX-512 BF16); fp32 is timed beside it.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    precision: PrecisionArg,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -41,27 +46,48 @@ pub fn run(args: Args) -> Result<()> {
     let device = Device::flex();
     let model = UNet::load(&dir, &device)?;
     let runs = args.runs.max(1);
+    let precision = args.precision.resolve();
     let mut fast = FastUNet::from_model(&model);
 
     let mut figures: Vec<(&str, f64)> = Vec::new();
-    for batch in [1usize, 4] {
+    for (batch, keys) in [
+        (
+            1usize,
+            [
+                "forward_batch1_burn_ms_median",
+                "forward_batch1_fp32_ms_median",
+                "forward_batch1_ms_median",
+            ],
+        ),
+        (
+            4,
+            [
+                "forward_batch4_burn_ms_median",
+                "forward_batch4_fp32_ms_median",
+                "forward_batch4_ms_median",
+            ],
+        ),
+    ] {
         let dims = [batch, 4, 128, 128];
         let input = input(dims);
-        let burn = burn_forward_ms(&model, &device, dims, runs);
+        figures.push((keys[0], burn_forward_ms(&model, &device, dims, runs)));
         let mut out = vec![0.0; batch * 128 * 128];
-        let fast_ms = median_ms(runs, || fast.forward(&input, dims, &mut out));
-        if batch == 1 {
-            figures.push(("forward_batch1_burn_ms_median", burn));
-            figures.push(("forward_batch1_ms_median", fast_ms));
+        fast.set_precision(Precision::F32)?;
+        let fp32 = median_ms(runs, || fast.forward(&input, dims, &mut out));
+        figures.push((keys[1], fp32));
+        fast.set_precision(precision)?;
+        let headline = if precision == Precision::F32 {
+            fp32
         } else {
-            figures.push(("forward_batch4_burn_ms_median", burn));
-            figures.push(("forward_batch4_ms_median", fast_ms));
-        }
+            median_ms(runs, || fast.forward(&input, dims, &mut out))
+        };
+        figures.push((keys[2], headline));
     }
 
     // Without the crop cache: every call computes every label.
-    let segmenter =
-        Segmenter::fast(model.clone(), SegmenterConfig::default()).with_cache_capacity(0);
+    let segmenter = Segmenter::fast(model.clone(), SegmenterConfig::default())
+        .with_cache_capacity(0)
+        .with_precision(precision)?;
     let image = RgbImage::from_fn(1024, 768, |x, y| {
         Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 256) as u8])
     });
@@ -83,7 +109,7 @@ pub fn run(args: Args) -> Result<()> {
     // As in the annotator while one label is drawn: its stroke changes at
     // every call (64 distinct strokes in turn, more than the cache holds),
     // the other two labels come from the crop cache.
-    let cached = Segmenter::fast(model, SegmenterConfig::default());
+    let cached = Segmenter::fast(model, SegmenterConfig::default()).with_precision(precision)?;
     let mut labels = labels;
     let mut call = 0u16;
     figures.push((
@@ -131,7 +157,7 @@ pub fn run(args: Args) -> Result<()> {
             .collect();
         println!("{{{}}}", fields.join(", "));
     } else {
-        println!("threads: {}", fast.threads());
+        println!("threads: {}, precision: {precision}", fast.threads());
         for (k, v) in &figures {
             println!("{k:40} {v:10.2}");
         }

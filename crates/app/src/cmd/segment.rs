@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use image::{DynamicImage, GrayImage, ImageFormat};
+use scribseg_model::InputKind;
 use scribseg_sim::{Point, Polarity, Stroke};
 
-use crate::{imageio, weights};
+use crate::imageio;
+use crate::weights::{self, PrecisionArg};
 
 /// Flags of `scribseg segment`.
 #[derive(clap::Args, Debug)]
@@ -22,6 +24,10 @@ pub struct Args {
     /// A checkpoint directory (`config.json` + `model.bpk`) [default: weights/default].
     #[arg(long)]
     weights: Option<PathBuf>,
+    /// Arithmetic of the CPU path: `auto` runs bf16 products where the CPU
+    /// has AVX-512 BF16 (faster, masks within an IoU of 0.99 of fp32's).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    precision: PrecisionArg,
     /// The label map: 8-bit PNG, k where label k is the most probable and
     /// above 0.5, else 0.
     #[arg(long)]
@@ -36,7 +42,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let image = imageio::read_rgb(&args.image)?;
     let labels = read_stroke_labels(&args.strokes, image.dimensions())?;
-    let (segmenter, _) = weights::load_segmenter(args.weights)?;
+    let (segmenter, _) =
+        weights::load_segmenter(args.weights, InputKind::Scribble, args.precision)?;
     let segmentation = segmenter.segment(&image, &labels);
 
     let (w, h) = image.dimensions();

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use scribseg_model::InputKind;
 use scribseg_web::{Model, ServeOptions};
 
-use crate::weights;
+use crate::weights::{self, PrecisionArg};
 
 /// Flags of `scribseg serve`.
 #[derive(clap::Args, Debug)]
@@ -32,6 +33,10 @@ pub struct Args {
     /// A checkpoint directory (`config.json` + `model.bpk`) [default: weights/default].
     #[arg(long)]
     weights: Option<PathBuf>,
+    /// Arithmetic of the CPU path: `auto` runs bf16 products where the CPU
+    /// has AVX-512 BF16 (faster, masks within an IoU of 0.99 of fp32's).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    precision: PrecisionArg,
     /// The largest image upload, in MiB.
     #[arg(long, default_value_t = 64)]
     max_upload_mib: usize,
@@ -39,7 +44,8 @@ pub struct Args {
 
 /// Runs `scribseg serve` until Ctrl-C.
 pub fn run(args: Args) -> Result<()> {
-    let (segmenter, dir) = weights::load_segmenter(args.weights)?;
+    let (segmenter, dir) =
+        weights::load_segmenter(args.weights, InputKind::Scribble, args.precision)?;
     let model = Arc::new(Model::new(segmenter, dir.display().to_string()));
     let db = match args.db {
         Some(db) => db,

@@ -9,6 +9,7 @@
 
 use pulp::{Simd, WithSimd};
 
+use super::bf16;
 use super::params::FoldedConv;
 use super::shared::OutTile;
 use super::simd::silu;
@@ -27,6 +28,9 @@ pub(super) struct Packed {
     pub panels: Vec<f32>,
     /// `[cout rounded up to ROWS]`, zero past `cout`.
     pub bias: Vec<f32>,
+    /// `panels` as bf16 pairs along `k`, for the reduced-precision kernel
+    /// ([`bf16::pack_weights`]).
+    pub pairs: Vec<u32>,
 }
 
 impl Packed {
@@ -46,6 +50,7 @@ impl Packed {
         Self {
             cout: conv.cout,
             k,
+            pairs: bf16::pack_weights(&panels, k),
             panels,
             bias,
         }
@@ -308,7 +313,7 @@ fn accumulate_partial<S: Simd, const R: usize>(
 /// Applies the epilogue and stores the first `rows` rows of `acc` (output channels from
 /// `first`) at pixel `j`.
 #[inline(always)]
-fn store<S: Simd, const R: usize, const V: usize>(
+pub(super) fn store<S: Simd, const R: usize, const V: usize>(
     simd: S,
     acc: [[S::f32s; V]; R],
     first: usize,
@@ -340,7 +345,7 @@ fn store<S: Simd, const R: usize, const V: usize>(
 /// As [`store`] for the last `len < lanes` pixels.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn store_partial<S: Simd, const R: usize>(
+pub(super) fn store_partial<S: Simd, const R: usize>(
     simd: S,
     acc: [S::f32s; R],
     first: usize,

@@ -11,9 +11,10 @@ use std::sync::{Mutex, PoisonError};
 use pulp::Simd;
 use rayon::prelude::*;
 
+use super::bf16::Bf16;
 use super::gemm::{Epilogue, GemmTask, Packed, Residual, Weights, ROWS};
 use super::planes::{avg_pool_plane, im2col, upsample_plane, DepthwiseTask};
-use super::shared::SharedOut;
+use super::shared::{OutTile, SharedOut};
 
 /// Floats of im2col (and hidden) tile a 3×3 task aims for: 384 KiB, inside a 512 KiB L2.
 const TILE_FLOATS: usize = 96 * 1024;
@@ -39,6 +40,8 @@ impl Geometry {
 #[derive(Clone, Copy)]
 pub(super) struct Ctx<'a, S: Simd> {
     pub simd: S,
+    /// Set when the 3×3 convolutions (and Fused-MBConv projections) run in bf16.
+    pub bf16: Option<Bf16>,
     pub threads: usize,
     pub scratch: &'a [Mutex<Vec<f32>>],
 }
@@ -69,8 +72,103 @@ pub(super) fn rows_per_tile(g: Geometry, floats_per_pixel: usize, threads: usize
 }
 
 /// The scratch floats a 3×3 layer's task needs.
-pub(super) fn tile_scratch(g: Geometry, floats_per_pixel: usize, threads: usize) -> usize {
+fn tile_scratch(g: Geometry, floats_per_pixel: usize, threads: usize) -> usize {
     rows_per_tile(g, floats_per_pixel, threads) * g.width * floats_per_pixel
+}
+
+/// Scratch floats per pixel of a 3×3 convolution's task: its im2col column (`k` values), or
+/// the column's bf16 pairs in reduced precision.
+fn conv3x3_floats(k: usize, bf16: bool) -> usize {
+    if bf16 {
+        k.div_ceil(2)
+    } else {
+        k
+    }
+}
+
+/// Scratch floats per pixel of a Fused-MBConv block's task: the hidden activations, and the
+/// im2col column in fp32, or in reduced precision the bf16 pairs of the column and then of the
+/// hidden activations (one after the other, in the same place).
+fn fused_floats(expand: &Packed, bf16: bool) -> usize {
+    let (k, hidden) = (expand.k, expand.cout);
+    hidden + if bf16 { k.max(hidden).div_ceil(2) } else { k }
+}
+
+/// The scratch floats a 3×3 convolution's task needs.
+pub(super) fn conv3x3_scratch(g: Geometry, weights: &Packed, threads: usize, bf16: bool) -> usize {
+    tile_scratch(g, conv3x3_floats(weights.k, bf16), threads)
+}
+
+/// The first `len` floats of `scratch` as the `u32` bf16 pairs of the reduced-precision kernel.
+fn as_pairs(scratch: &mut [f32], len: usize) -> &mut [u32] {
+    bytemuck::cast_slice_mut(&mut scratch[..len])
+}
+
+/// `out = epilogue(W * im2col(input))` for output rows `r0..r1` of one sample (`input`:
+/// `[k/9][h][w]`), in the precision of `ctx`, with `scratch` for the column.
+#[allow(clippy::too_many_arguments)]
+fn conv3x3_tile<S: Simd>(
+    ctx: &Ctx<'_, S>,
+    weights: &Packed,
+    g: Geometry,
+    input: &[f32],
+    (r0, r1): (usize, usize),
+    scratch: &mut [f32],
+    out: &mut OutTile<'_>,
+    epilogue: Epilogue<'_>,
+) {
+    let (k, n) = (weights.k, (r1 - r0) * g.width);
+    let (view, blocks) = (weights.view(), 0..weights.blocks());
+    match ctx.bf16 {
+        Some(bf16) => {
+            let pairs = as_pairs(scratch, k.div_ceil(2) * n);
+            bf16.im2col(input, g.height, g.width, r0, r1, pairs);
+            bf16.gemm(view, &weights.pairs, blocks, pairs, n, n, out, epilogue);
+        }
+        None => {
+            let col = &mut scratch[..k * n];
+            im2col(input, g.height, g.width, r0, r1, col);
+            ctx.simd.vectorize(GemmTask {
+                weights: view,
+                blocks,
+                x: col,
+                ldx: n,
+                n,
+                out,
+                epilogue,
+            });
+        }
+    }
+}
+
+/// `out = epilogue(W · x)` for a 1×1 convolution of `x` (`[k][n]`, row stride `ldx`, fp32)
+/// in the precision of `ctx`, with `scratch` for bf16 pairs of `x`.
+fn conv1x1_tile<S: Simd>(
+    ctx: &Ctx<'_, S>,
+    w: SampleWeights<'_>,
+    blocks: std::ops::Range<usize>,
+    (x, ldx, n): (&[f32], usize, usize),
+    scratch: &mut [f32],
+    out: &mut OutTile<'_>,
+    epilogue: Epilogue<'_>,
+) {
+    match ctx.bf16 {
+        Some(bf16) => {
+            let k = w.weights.k;
+            let packed = as_pairs(scratch, k.div_ceil(2) * n);
+            bf16.pack(x, ldx, k, n, w.input_scale, packed);
+            bf16.gemm(w.weights, w.pairs, blocks, packed, n, n, out, epilogue);
+        }
+        None => ctx.simd.vectorize(GemmTask {
+            weights: w.weights,
+            blocks,
+            x,
+            ldx,
+            n,
+            out,
+            epilogue,
+        }),
+    }
 }
 
 /// A 3×3 convolution (padding 1) of `input` (`[batch][k/9][h][w]`) into `out`.
@@ -86,43 +184,36 @@ pub(super) fn conv3x3<S: Simd>(
     let cin = k / 9;
     assert_eq!(input.len(), g.batch * cin * plane, "conv3x3 input");
     assert_eq!(out.len(), g.batch * cout * plane, "conv3x3 output");
-    let rows = rows_per_tile(g, k, ctx.threads);
+    let rows = rows_per_tile(g, conv3x3_floats(k, ctx.bf16.is_some()), ctx.threads);
     let tiles = g.height.div_ceil(rows);
     let shared = SharedOut::new(out);
     (0..g.batch * tiles).into_par_iter().for_each(|task| {
         let (item, r0) = (task / tiles, task % tiles * rows);
         let r1 = (r0 + rows).min(g.height);
         let n = (r1 - r0) * g.width;
+        let offset = item * cout * plane + r0 * g.width;
+        // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`; no
+        // other task's tile contains them.
+        let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+        let epilogue = Epilogue {
+            residual: epilogue.residual.map(|res| Residual {
+                offset: res.offset + offset,
+                ..res
+            }),
+            ..epilogue
+        };
+        let sample = &input[item * cin * plane..][..cin * plane];
         ctx.with_scratch(|scratch| {
-            let col = &mut scratch[..k * n];
-            im2col(
-                &input[item * cin * plane..][..cin * plane],
-                g.height,
-                g.width,
-                r0,
-                r1,
-                col,
-            );
-            let offset = item * cout * plane + r0 * g.width;
-            // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`;
-            // no other task's tile contains them.
-            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-            let epilogue = Epilogue {
-                residual: epilogue.residual.map(|res| Residual {
-                    offset: res.offset + offset,
-                    ..res
-                }),
-                ..epilogue
-            };
-            ctx.simd.vectorize(GemmTask {
-                weights: weights.view(),
-                blocks: 0..weights.blocks(),
-                x: col,
-                ldx: n,
-                n,
-                out: &mut tile,
+            conv3x3_tile(
+                &ctx,
+                weights,
+                g,
+                sample,
+                (r0, r1),
+                scratch,
+                &mut tile,
                 epilogue,
-            });
+            );
         });
     });
 }
@@ -144,37 +235,30 @@ pub(super) fn fused_block<S: Simd>(
     let cin = k / 9;
     assert_eq!(input.len(), g.batch * cin * plane, "fused block input");
     assert_eq!(out.len(), g.batch * cout * plane, "fused block output");
-    let rows = rows_per_tile(g, k + hidden, ctx.threads);
+    let rows = rows_per_tile(g, fused_floats(expand, ctx.bf16.is_some()), ctx.threads);
     let tiles = g.height.div_ceil(rows);
     let shared = SharedOut::new(out);
     (0..g.batch * tiles).into_par_iter().for_each(|task| {
         let (item, r0) = (task / tiles, task % tiles * rows);
         let r1 = (r0 + rows).min(g.height);
         let n = (r1 - r0) * g.width;
+        let sample = &input[item * cin * plane..][..cin * plane];
         ctx.with_scratch(|scratch| {
-            let (col, rest) = scratch.split_at_mut(k * n);
-            let hid = &mut rest[..hidden * n];
-            im2col(
-                &input[item * cin * plane..][..cin * plane],
-                g.height,
-                g.width,
-                r0,
-                r1,
-                col,
-            );
+            let (hid, rest) = scratch.split_at_mut(hidden * n);
             {
                 let hid_out = SharedOut::new(hid);
                 // SAFETY: the only tile of a buffer this task owns.
                 let mut tile = unsafe { hid_out.tile(0, n, hidden, n) };
-                ctx.simd.vectorize(GemmTask {
-                    weights: expand.view(),
-                    blocks: 0..expand.blocks(),
-                    x: col,
-                    ldx: n,
-                    n,
-                    out: &mut tile,
-                    epilogue: Epilogue::SILU,
-                });
+                conv3x3_tile(
+                    &ctx,
+                    expand,
+                    g,
+                    sample,
+                    (r0, r1),
+                    rest,
+                    &mut tile,
+                    Epilogue::SILU,
+                );
             }
             let offset = item * cout * plane + r0 * g.width;
             let epilogue = Epilogue {
@@ -187,15 +271,8 @@ pub(super) fn fused_block<S: Simd>(
             };
             // SAFETY: as in `conv3x3`: rows r0..r1 of sample `item` are this task's alone.
             let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-            ctx.simd.vectorize(GemmTask {
-                weights: project.view(),
-                blocks: 0..project.blocks(),
-                x: hid,
-                ldx: n,
-                n,
-                out: &mut tile,
-                epilogue,
-            });
+            let (w, blocks) = (SampleWeights::of(project), 0..project.blocks());
+            conv1x1_tile(&ctx, w, blocks, (hid, n, n), rest, &mut tile, epilogue);
         });
     });
 }
@@ -206,8 +283,50 @@ pub(super) fn depthwise_scratch(g: Geometry) -> usize {
 }
 
 /// The scratch floats a fused block's task needs.
-pub(super) fn fused_scratch(g: Geometry, expand: &Packed, threads: usize) -> usize {
-    tile_scratch(g, expand.k + expand.cout, threads)
+pub(super) fn fused_scratch(g: Geometry, expand: &Packed, threads: usize, bf16: bool) -> usize {
+    tile_scratch(g, fused_floats(expand, bf16), threads)
+}
+
+/// Pixels per task of a 1×1 convolution at `g`: enough tasks for two per thread where the
+/// batch allows, at most [`MAX_PIXELS`].
+fn conv1x1_pixels(g: Geometry, threads: usize) -> usize {
+    let want = 2 * threads;
+    g.plane()
+        .div_ceil(want.div_ceil(g.batch))
+        .next_multiple_of(16)
+        .clamp(64, MAX_PIXELS)
+        .min(g.plane())
+}
+
+/// The scratch floats a 1×1 convolution's task with `k` inputs needs: none in fp32, the bf16
+/// pairs of its pixels in reduced precision.
+pub(super) fn conv1x1_scratch(g: Geometry, k: usize, threads: usize, bf16: bool) -> usize {
+    if bf16 {
+        k.div_ceil(2) * conv1x1_pixels(g, threads)
+    } else {
+        0
+    }
+}
+
+/// The weights of one sample for [`conv1x1`]: fp32 panels, and bf16 pairs for the
+/// reduced-precision kernel, which multiplies input channel `i` by `input_scale[i]` first (the
+/// fp32 panels have the scale folded in instead: squeeze-excitation).
+#[derive(Clone, Copy)]
+pub(super) struct SampleWeights<'w> {
+    pub weights: Weights<'w>,
+    pub pairs: &'w [u32],
+    pub input_scale: Option<&'w [f32]>,
+}
+
+impl<'w> SampleWeights<'w> {
+    /// Those of a packed convolution.
+    pub fn of(packed: &'w Packed) -> Self {
+        Self {
+            weights: packed.view(),
+            pairs: &packed.pairs,
+            input_scale: None,
+        }
+    }
 }
 
 /// A 1×1 convolution of `input` (`[batch][k][h·w]`) into `out`; `weights(item)` gives the
@@ -215,22 +334,18 @@ pub(super) fn fused_scratch(g: Geometry, expand: &Packed, threads: usize) -> usi
 /// like `out`) is added.
 pub(super) fn conv1x1<'w, S: Simd>(
     ctx: Ctx<'_, S>,
-    weights: impl Fn(usize) -> Weights<'w> + Sync,
+    weights: impl Fn(usize) -> SampleWeights<'w> + Sync,
     g: Geometry,
     input: &[f32],
     out: &mut [f32],
     epilogue: Epilogue<'_>,
 ) {
-    let first = weights(0);
+    let first = weights(0).weights;
     let (k, cout, plane) = (first.k, first.cout, g.plane());
     assert_eq!(input.len(), g.batch * k * plane, "conv1x1 input");
     assert_eq!(out.len(), g.batch * cout * plane, "conv1x1 output");
     let want = 2 * ctx.threads;
-    let pixels = plane
-        .div_ceil(want.div_ceil(g.batch))
-        .next_multiple_of(16)
-        .clamp(64, MAX_PIXELS)
-        .min(plane);
+    let pixels = conv1x1_pixels(g, ctx.threads);
     let chunks = plane.div_ceil(pixels);
     let blocks = cout.div_ceil(ROWS);
     let splits = want.div_ceil(g.batch * chunks).clamp(1, blocks);
@@ -258,14 +373,10 @@ pub(super) fn conv1x1<'w, S: Simd>(
             // SAFETY: task (item, p0, split) owns pixels p0..p0 + n of the output channels
             // of its panels, in sample `item`; tasks differ in at least one of the three.
             let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-            ctx.simd.vectorize(GemmTask {
-                weights: weights(item),
-                blocks: block_range,
-                x,
-                ldx: plane,
-                n,
-                out: &mut tile,
-                epilogue,
+            let w = weights(item);
+            ctx.with_scratch(|scratch| {
+                let x = (x, plane, n);
+                conv1x1_tile(&ctx, w, block_range, x, scratch, &mut tile, epilogue);
             });
         });
 }

@@ -4,8 +4,8 @@ use pulp::Simd;
 
 use super::gemm::{Epilogue, Packed, Residual, Weights};
 use super::layers::{
-    avg_pool, conv1x1, conv3x3, depthwise, depthwise_scratch, fused_block, fused_scratch,
-    tile_scratch, upsample_concat, Ctx, Geometry,
+    avg_pool, conv1x1, conv1x1_scratch, conv3x3, conv3x3_scratch, depthwise, depthwise_scratch,
+    fused_block, fused_scratch, upsample_concat, Ctx, Geometry, SampleWeights,
 };
 use super::params::{Dense, Params};
 use super::planes::{excite, mean};
@@ -147,7 +147,7 @@ impl Network {
     /// The buffer sizes of a forward pass at `g` (full resolution).
     /// (`sizes` is overwritten; its `skips` keeps its capacity, so that a call with the same
     /// number of levels allocates nothing.)
-    pub fn sizes(&self, g: Geometry, threads: usize, sizes: &mut Sizes) {
+    pub fn sizes(&self, g: Geometry, threads: usize, bf16: bool, sizes: &mut Sizes) {
         let at = |level: usize| Geometry {
             height: g.height >> level,
             width: g.width >> level,
@@ -161,8 +161,14 @@ impl Network {
         };
         let grow = |slot: &mut usize, value: usize| *slot = (*slot).max(value);
         grow(&mut sizes.activation, g.batch * self.stem.cout * g.plane());
-        grow(&mut sizes.scratch, tile_scratch(g, self.stem.k, threads));
-        grow(&mut sizes.scratch, tile_scratch(g, self.head.k, threads));
+        grow(
+            &mut sizes.scratch,
+            conv3x3_scratch(g, &self.stem, threads, false),
+        );
+        grow(
+            &mut sizes.scratch,
+            conv3x3_scratch(g, &self.head, threads, false),
+        );
         for (level, &width) in self.widths.iter().enumerate() {
             let geo = at(level);
             let channels = if level + 1 < self.widths.len() {
@@ -177,6 +183,12 @@ impl Network {
                     &mut sizes.low,
                     g.batch * width.max(self.widths[level + 1]) * geo.plane() / 4,
                 );
+                for conv in [&self.downs[level], &self.ups[level]] {
+                    grow(
+                        &mut sizes.scratch,
+                        conv1x1_scratch(at(level + 1), conv.k, threads, bf16),
+                    );
+                }
             }
         }
         for (level, block) in self.blocks() {
@@ -187,20 +199,35 @@ impl Network {
             );
             match &block.expansion {
                 Expansion::Fused(expand) if block.squeeze_excite.is_none() => {
-                    grow(&mut sizes.scratch, fused_scratch(geo, expand, threads));
+                    grow(
+                        &mut sizes.scratch,
+                        fused_scratch(geo, expand, threads, bf16),
+                    );
                 }
                 Expansion::Fused(expand) => {
-                    grow(&mut sizes.scratch, tile_scratch(geo, expand.k, threads));
+                    grow(
+                        &mut sizes.scratch,
+                        conv3x3_scratch(geo, expand, threads, bf16),
+                    );
                     grow(&mut sizes.hidden, g.batch * block.hidden * geo.plane());
                 }
-                Expansion::MbConv { .. } => {
+                Expansion::MbConv { expand, .. } => {
                     grow(&mut sizes.scratch, depthwise_scratch(geo));
+                    grow(
+                        &mut sizes.scratch,
+                        conv1x1_scratch(geo, expand.k, threads, bf16),
+                    );
                     grow(&mut sizes.hidden, g.batch * block.hidden * geo.plane());
                 }
             }
             if block.squeeze_excite.is_some() {
+                let project = &block.project;
+                grow(
+                    &mut sizes.scratch,
+                    conv1x1_scratch(geo, project.k, threads, bf16),
+                );
                 grow(&mut sizes.pooled, g.batch * block.hidden);
-                grow(&mut sizes.scaled, g.batch * block.project.panels.len());
+                grow(&mut sizes.scaled, g.batch * project.panels.len());
                 grow(&mut sizes.squeezed, block.cin);
             }
         }
@@ -222,9 +249,12 @@ impl Network {
             ..g
         };
         let len = |channels: usize, level: usize| g.batch * channels * at(level).plane();
+        // The stem and the head stay fp32 in every precision: they are ~2% of the work, and the
+        // head's rounding would fall straight on the logits.
+        let fp32 = Ctx { bf16: None, ..ctx };
         let stem_len = len(self.stem.cout, 0);
         conv3x3(
-            ctx,
+            fp32,
             &self.stem,
             g,
             input,
@@ -246,7 +276,7 @@ impl Network {
                 let out_len = len(down.cout, level + 1);
                 conv1x1(
                     ctx,
-                    |_| down.view(),
+                    |_| SampleWeights::of(down),
                     at(level + 1),
                     &ws.low[..pooled],
                     &mut ws.a[..out_len],
@@ -263,7 +293,7 @@ impl Network {
                 let in_len = len(channels, level + 1);
                 conv1x1(
                     ctx,
-                    |_| up.view(),
+                    |_| SampleWeights::of(up),
                     at(level + 1),
                     &ws.a[..in_len],
                     &mut ws.low[..low_len],
@@ -286,7 +316,7 @@ impl Network {
             }
         }
         let n = len(channels, 0);
-        conv3x3(ctx, &self.head, g, &ws.a[..n], out, Epilogue::LINEAR);
+        conv3x3(fp32, &self.head, g, &ws.a[..n], out, Epilogue::LINEAR);
     }
 
     /// Runs `block` on `ws.a` (`channels` wide, at `g`), leaving its output in `ws.a`;
@@ -346,7 +376,7 @@ impl Network {
             ) => {
                 conv1x1(
                     ctx,
-                    |_| expand.view(),
+                    |_| SampleWeights::of(expand),
                     g,
                     &ws.a[..in_len],
                     &mut ws.b[..hid_len],
@@ -375,11 +405,16 @@ impl Network {
         let hidden = &ws.hidden[..hid_len];
         match &block.squeeze_excite {
             Some((reduce, expand)) => {
-                let panel_len = block.project.panels.len();
+                // fp32 rescales the projection's weights per sample; bf16 shares the packed
+                // weights and rescales the hidden activations as it packs them.
+                let (hid, panel_len) = (block.hidden, block.project.panels.len());
                 for item in 0..g.batch {
-                    let pooled = &ws.pooled[item * block.hidden..(item + 1) * block.hidden];
-                    let scale = &mut ws.scale[..block.hidden];
+                    let pooled = &ws.pooled[item * hid..(item + 1) * hid];
+                    let scale = &mut ws.scale[item * hid..(item + 1) * hid];
                     excite(reduce, expand, pooled, &mut ws.squeezed, scale);
+                    if ctx.bf16.is_some() {
+                        continue;
+                    }
                     let scaled = &mut ws.scaled[item * panel_len..(item + 1) * panel_len];
                     for ((dst, src), s) in scaled
                         .chunks_exact_mut(super::gemm::ROWS)
@@ -391,17 +426,21 @@ impl Network {
                         }
                     }
                 }
-                let scaled = &ws.scaled;
+                let (scaled, scale) = (&ws.scaled, &ws.scale);
                 let project = &block.project;
-                let weights = |item: usize| Weights {
-                    panels: &scaled[item * panel_len..(item + 1) * panel_len],
-                    ..project.view()
+                let weights = |item: usize| SampleWeights {
+                    weights: Weights {
+                        panels: &scaled[item * panel_len..(item + 1) * panel_len],
+                        ..project.view()
+                    },
+                    pairs: &project.pairs,
+                    input_scale: Some(&scale[item * hid..(item + 1) * hid]),
                 };
                 conv1x1(ctx, weights, g, hidden, &mut ws.b[..out_len], epilogue);
             }
             None => conv1x1(
                 ctx,
-                |_| block.project.view(),
+                |_| SampleWeights::of(&block.project),
                 g,
                 hidden,
                 &mut ws.b[..out_len],
@@ -441,7 +480,7 @@ pub(super) struct Buffers {
     pub hidden: Vec<f32>,
     /// Squeeze-excitation's pooled means, `[batch][hidden]`.
     pub pooled: Vec<f32>,
-    /// Squeeze-excitation's channel scales of one sample.
+    /// Squeeze-excitation's channel scales, `[batch][hidden]`.
     pub scale: Vec<f32>,
     /// Squeeze-excitation's squeezed features of one sample.
     pub squeezed: Vec<f32>,

@@ -1,6 +1,7 @@
 //! [`UNetConfig`]: the hyper-parameters of the network, with the authors' stage table as defaults.
 
 use burn::config::Config;
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
@@ -11,6 +12,30 @@ pub enum BlockKind {
     Fused,
     /// MBConv: a 1×1 convolution expands, then a 3×3 depthwise convolution.
     MbConv,
+}
+
+/// What the fourth input channel carries: the paper's scribble model or one of its two
+/// baselines. A checkpoint records it (`"input"` in `config.json`; absent means scribble), so
+/// that a network is never fed another kind's input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    /// Scribbles and clicks: +1 positive, −1 negative strokes.
+    Scribble,
+    /// The object's bounding box outline.
+    Box,
+    /// Gaussians at the object's four extreme points.
+    Extremes,
+}
+
+impl std::fmt::Display for InputKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Scribble => "scribble",
+            Self::Box => "box",
+            Self::Extremes => "extremes",
+        })
+    }
 }
 
 /// One resolution level of the U-Net, shared by its encoder and decoder stages.
@@ -67,9 +92,17 @@ pub struct UNetConfig {
     /// Squeeze-excitation squeezes to the block's input width divided by this.
     #[config(default = 4)]
     pub se_divisor: usize,
+    /// What the interaction channel carries (it does not change the network's shape); `None`
+    /// (a `config.json` from before the field) means scribble: see [`UNetConfig::input_kind`].
+    pub input: Option<InputKind>,
 }
 
 impl UNetConfig {
+    /// What the interaction channel carries.
+    pub fn input_kind(&self) -> InputKind {
+        self.input.unwrap_or(InputKind::Scribble)
+    }
+
     /// Checks that the configuration describes a network that can be built.
     ///
     /// # Errors

@@ -1,7 +1,7 @@
 //! Checkpoint directories: round trip and the errors of bad files.
 
 use burn::config::Config;
-use scribseg_model::{Error, StageConfig, UNet, UNetConfig, CONFIG_FILE, WEIGHTS_FILE};
+use scribseg_model::{Error, InputKind, StageConfig, UNet, UNetConfig, CONFIG_FILE, WEIGHTS_FILE};
 
 use crate::util::{device, random_input, values};
 
@@ -23,6 +23,29 @@ fn round_trip_gives_the_same_output() {
     let loaded = UNet::load(dir.path(), &device()).expect("load");
     assert_eq!(values(loaded.forward(input)), before);
     assert_eq!(loaded.config().stages, model.config().stages);
+}
+
+#[test]
+fn the_input_kind_is_recorded_and_an_old_config_means_scribble() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = UNetConfig::new().init(&device()).with_input(InputKind::Box);
+    model.save(dir.path()).expect("save");
+    let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("config");
+    assert!(text.contains("\"input\": \"box\""), "{text}");
+    assert_eq!(
+        UNet::load(dir.path(), &device())
+            .expect("load")
+            .config()
+            .input_kind(),
+        InputKind::Box
+    );
+
+    // A config.json written before the field existed.
+    let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    json.as_object_mut().expect("object").remove("input");
+    std::fs::write(dir.path().join(CONFIG_FILE), json.to_string()).expect("write");
+    let loaded = UNet::load(dir.path(), &device()).expect("load");
+    assert_eq!(loaded.config().input_kind(), InputKind::Scribble);
 }
 
 #[test]
