@@ -24,6 +24,16 @@ enum ModelCommand {
         #[arg(long)]
         weights: Option<PathBuf>,
     },
+    /// Copy a checkpoint with its weights in half precision (f16): half the file, loaded
+    /// back as f32 (how the baselines' weights are committed).
+    Half {
+        /// The checkpoint directory to copy.
+        #[arg(long)]
+        weights: PathBuf,
+        /// The new checkpoint directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Runs `scribseg model`.
@@ -43,6 +53,15 @@ pub fn run(args: Args) -> Result<()> {
                 ),
             };
             print!("{}", info(&model, &source));
+            Ok(())
+        }
+        ModelCommand::Half { weights, out } => {
+            let model = UNet::load(&weights, &Device::flex())
+                .with_context(|| format!("loading the checkpoint {}", weights.display()))?;
+            model
+                .save_half(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("wrote {} (f16 weights)", out.display());
             Ok(())
         }
     }

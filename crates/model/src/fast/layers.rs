@@ -40,7 +40,8 @@ impl Geometry {
 #[derive(Clone, Copy)]
 pub(super) struct Ctx<'a, S: Simd> {
     pub simd: S,
-    /// Set when the 3×3 convolutions (and Fused-MBConv projections) run in bf16.
+    /// Set when the convolutions run in bf16 (all but the depthwise ones; the network runs its
+    /// stem and head with this unset).
     pub bf16: Option<Bf16>,
     pub threads: usize,
     pub scratch: &'a [Mutex<Vec<f32>>],

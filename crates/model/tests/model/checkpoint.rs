@@ -49,6 +49,40 @@ fn the_input_kind_is_recorded_and_an_old_config_means_scribble() {
 }
 
 #[test]
+fn a_half_precision_checkpoint_is_half_the_size_and_loads_as_f32() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = UNetConfig::new()
+        .init(&device())
+        .with_input(InputKind::Extremes);
+    let (full, half) = (dir.path().join("full"), dir.path().join("half"));
+    model.save(&full).expect("save");
+    model.save_half(&half).expect("save half");
+    let size = |d: &std::path::Path| {
+        std::fs::metadata(d.join(WEIGHTS_FILE))
+            .expect("weights")
+            .len()
+    };
+    assert!(
+        size(&half) * 10 < size(&full) * 6,
+        "{} bytes against {}",
+        size(&half),
+        size(&full)
+    );
+    let loaded = UNet::load(&half, &device()).expect("load");
+    assert_eq!(loaded.config().input_kind(), InputKind::Extremes);
+    let input = random_input(1, 64, 5);
+    let expected = values(model.forward(input.clone()));
+    let got = values(loaded.forward(input));
+    let max_diff = got
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(max_diff > 0.0, "f16 rounding changed nothing");
+    assert!(max_diff < 0.05, "max |Δ logit| {max_diff}");
+}
+
+#[test]
 fn default_weights_fit_in_ten_megabytes() {
     let dir = tempfile::tempdir().expect("temp dir");
     UNetConfig::new()
