@@ -77,21 +77,20 @@ fn the_test_split_is_evaluated_and_a_rerun_reuses_the_records() {
     assert!(log.contains("0 protocol runs computed"), "{log}");
 }
 
+/// `scribseg eval --input box` on the fixture with `weights` (flag and folder) given.
+fn eval_box(dir: &Path, weights: &[&str]) -> std::process::Output {
+    let (config, out) = (dir.join("data.toml"), dir.join("out"));
+    let mut args = vec!["eval", "--config", s(&config), "--input", "box"];
+    args.extend_from_slice(weights);
+    args.extend(["--out", s(&out)]);
+    scribseg(&args)
+}
+
 #[test]
 fn a_baseline_without_its_weights_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     fixture(dir.path());
-    let res = scribseg(&[
-        "eval",
-        "--config",
-        s(&dir.path().join("data.toml")),
-        "--weights",
-        s(&dir.path().join("weights")),
-        "--input",
-        "box",
-        "--out",
-        s(&dir.path().join("out")),
-    ]);
+    let res = eval_box(dir.path(), &["--weights", s(&dir.path().join("weights"))]);
     assert!(!res.status.success());
     assert!(stderr(&res).contains("--box-weights"), "{}", stderr(&res));
 }
@@ -100,17 +99,10 @@ fn a_baseline_without_its_weights_is_a_clear_error() {
 fn scribble_weights_are_refused_as_a_baseline() {
     let dir = tempfile::tempdir().expect("tempdir");
     fixture(dir.path());
-    let res = scribseg(&[
-        "eval",
-        "--config",
-        s(&dir.path().join("data.toml")),
-        "--input",
-        "box",
-        "--box-weights",
-        s(&dir.path().join("weights")),
-        "--out",
-        s(&dir.path().join("out")),
-    ]);
+    let res = eval_box(
+        dir.path(),
+        &["--box-weights", s(&dir.path().join("weights"))],
+    );
     assert!(!res.status.success());
     let log = stderr(&res);
     assert!(

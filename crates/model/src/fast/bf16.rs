@@ -17,6 +17,8 @@
 //! The rounding moves the logits slightly; the masks (probability ≥ 0.5) stay those of fp32 to
 //! an IoU of at least 0.99 on the benchmark images (`tests/model/bf16.rs`).
 
+use std::ops::Range;
+
 use super::gemm::{Epilogue, Weights, ROWS};
 use super::shared::OutTile;
 
@@ -60,8 +62,114 @@ pub(super) fn pack_weights(panels: &[f32], k: usize) -> Vec<u32> {
     out
 }
 
-pub(super) use imp::Bf16;
+/// Proof that this CPU runs the bf16 kernel (AVX-512 F/BW/VL/DQ/CD and BF16); the kernel's
+/// entry points are its methods. Off x86-64 there is no such CPU and no value of this type.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bf16 {
+    #[cfg(target_arch = "x86_64")]
+    v4: pulp::x86::V4,
+    #[cfg(not(target_arch = "x86_64"))]
+    never: std::convert::Infallible,
+}
 
+impl Bf16 {
+    /// The token, if the CPU has the instructions.
+    pub fn detect() -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let v4 = pulp::x86::V4::try_new()?;
+            is_x86_feature_detected!("avx512bf16").then_some(Self { v4 })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        None
+    }
+
+    /// Packs rows `0..k` of `x` (`x[i·ldx + j]`, pixels `j < n`), row `i` multiplied by
+    /// `scale[i]` if given, as bf16 pairs of consecutive rows into `dst` (`[k/2][n]`, an odd `k`
+    /// padded with zeros).
+    pub fn pack(
+        self,
+        x: &[f32],
+        ldx: usize,
+        k: usize,
+        n: usize,
+        scale: Option<&[f32]>,
+        dst: &mut [u32],
+    ) {
+        assert!(
+            n == 0 || k == 0 || x.len() >= (k - 1) * ldx + n,
+            "x is too short"
+        );
+        assert!(dst.len() >= k.div_ceil(2) * n, "dst is too short");
+        assert!(scale.is_none_or(|s| s.len() >= k), "scale is too short");
+        // SAFETY: `detect` found every feature `pack_pairs` enables; bounds asserted above.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            imp::pack_pairs(x, ldx, k, n, scale, dst)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        match self.never {}
+    }
+
+    /// The im2col matrix of rows `r0..r1` of `input` (`[cin][h][w]`, 3×3 taps, zero padding 1)
+    /// as [`planes::im2col`](crate::fast::planes::im2col) lays it out, packed straight into
+    /// bf16 pairs (`dst`: `[cin·9/2][(r1 − r0)·w]`): one pass, and no fp32 copy of the matrix.
+    pub fn im2col(self, input: &[f32], h: usize, w: usize, r0: usize, r1: usize, dst: &mut [u32]) {
+        let k = input.len() / (h * w) * 9;
+        assert!(r0 <= r1 && r1 <= h, "rows outside the plane");
+        assert!(
+            dst.len() >= k.div_ceil(2) * (r1 - r0) * w,
+            "dst is too short"
+        );
+        // SAFETY: `detect` found every feature `im2col_pairs` enables; `dst` is long enough
+        // (asserted above) and every load is masked to the rows and columns of `input`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            imp::im2col_pairs(input, h, w, r0, r1, dst)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        match self.never {}
+    }
+
+    /// `out[o][j] = epilogue(b[o] + Σ_k W[o][k] · x[k][j])` as [`gemm`](crate::fast::gemm)
+    /// computes it, with `pairs` the weights' bf16 pairs ([`pack_weights`] of `w.panels`) and
+    /// `x` the input packed by [`Bf16::pack`] (`[k/2][ldx]`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn gemm(
+        self,
+        w: Weights<'_>,
+        pairs: &[u32],
+        blocks: Range<usize>,
+        x: &[u32],
+        ldx: usize,
+        n: usize,
+        out: &mut OutTile<'_>,
+        epilogue: Epilogue<'_>,
+    ) {
+        let kp = w.k.div_ceil(2);
+        assert!(
+            pairs.len() >= w.cout.div_ceil(ROWS) * kp * ROWS,
+            "pairs too short"
+        );
+        assert!(
+            blocks.end <= w.cout.div_ceil(ROWS),
+            "blocks outside the weights"
+        );
+        assert!(
+            n == 0 || kp == 0 || x.len() >= (kp - 1) * ldx + n,
+            "x is too short"
+        );
+        // SAFETY: `detect` found every feature `gemm_pairs` enables; bounds asserted above.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            imp::gemm_pairs(self.v4, w, pairs, blocks, x, ldx, n, out, epilogue)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        match self.never {}
+    }
+}
+
+/// The AVX-512 code behind [`Bf16`]'s methods.
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use std::arch::x86_64::*;
@@ -73,104 +181,8 @@ mod imp {
     use super::{Epilogue, OutTile, Weights, ROWS};
     use crate::fast::gemm::{store, store_partial};
 
-    /// Proof that this CPU runs the bf16 kernel (AVX-512 F/BW/VL/DQ/CD and BF16); the kernel's
-    /// entry points are methods of it.
-    #[derive(Debug, Clone, Copy)]
-    pub(in crate::fast) struct Bf16 {
-        v4: V4,
-    }
-
     /// Lanes of a register.
     const LANES: usize = 16;
-
-    impl Bf16 {
-        /// The token, if the CPU has the instructions.
-        pub fn detect() -> Option<Self> {
-            let v4 = V4::try_new()?;
-            is_x86_feature_detected!("avx512bf16").then_some(Self { v4 })
-        }
-
-        /// Packs rows `0..k` of `x` (`x[i·ldx + j]`, pixels `j < n`), row `i` multiplied by
-        /// `scale[i]` if given, as bf16 pairs of consecutive rows into `dst` (`[k/2][n]`, an
-        /// odd `k` padded with zeros).
-        pub fn pack(
-            self,
-            x: &[f32],
-            ldx: usize,
-            k: usize,
-            n: usize,
-            scale: Option<&[f32]>,
-            dst: &mut [u32],
-        ) {
-            let pairs = k.div_ceil(2);
-            assert!(
-                n == 0 || k == 0 || x.len() >= (k - 1) * ldx + n,
-                "x is too short"
-            );
-            assert!(dst.len() >= pairs * n, "dst is too short");
-            assert!(scale.is_none_or(|s| s.len() >= k), "scale is too short");
-            // SAFETY: `detect` found every feature `pack_pairs` enables; bounds asserted above.
-            unsafe { pack_pairs(x, ldx, k, n, scale, dst) }
-        }
-
-        /// The im2col matrix of rows `r0..r1` of `input` (`[cin][h][w]`, 3×3 taps, zero
-        /// padding 1) as [`planes::im2col`](crate::fast::planes::im2col) lays it out, packed
-        /// straight into bf16 pairs (`dst`: `[cin·9/2][(r1 − r0)·w]`): one pass, and no fp32
-        /// copy of the matrix.
-        #[allow(clippy::too_many_arguments)]
-        pub fn im2col(
-            self,
-            input: &[f32],
-            h: usize,
-            w: usize,
-            r0: usize,
-            r1: usize,
-            dst: &mut [u32],
-        ) {
-            let k = input.len() / (h * w) * 9;
-            assert!(r0 <= r1 && r1 <= h, "rows outside the plane");
-            assert!(
-                dst.len() >= k.div_ceil(2) * (r1 - r0) * w,
-                "dst is too short"
-            );
-            // SAFETY: `detect` found every feature `im2col_pairs` enables; `dst` is long
-            // enough (asserted above) and every load is masked to the rows and columns of
-            // `input`.
-            unsafe { im2col_pairs(input, h, w, r0, r1, dst) }
-        }
-
-        /// `out[o][j] = epilogue(b[o] + Σ_k W[o][k] · x[k][j])` as [`gemm`](crate::fast::gemm)
-        /// computes it, with `pairs` the weights' bf16 pairs ([`super::pack_weights`] of
-        /// `w.panels`) and `x` the input packed by [`Bf16::pack`] (`[k/2][ldx]`).
-        #[allow(clippy::too_many_arguments)]
-        pub fn gemm(
-            self,
-            w: Weights<'_>,
-            pairs: &[u32],
-            blocks: Range<usize>,
-            x: &[u32],
-            ldx: usize,
-            n: usize,
-            out: &mut OutTile<'_>,
-            epilogue: Epilogue<'_>,
-        ) {
-            let kp = w.k.div_ceil(2);
-            assert!(
-                pairs.len() >= w.cout.div_ceil(ROWS) * kp * ROWS,
-                "pairs too short"
-            );
-            assert!(
-                blocks.end <= w.cout.div_ceil(ROWS),
-                "blocks outside the weights"
-            );
-            assert!(
-                n == 0 || kp == 0 || x.len() >= (kp - 1) * ldx + n,
-                "x is too short"
-            );
-            // SAFETY: `detect` found every feature `gemm_pairs` enables; bounds asserted above.
-            unsafe { gemm_pairs(self.v4, w, pairs, blocks, x, ldx, n, out, epilogue) }
-        }
-    }
 
     /// The lanes of a mask for the first `len` (≤ 16) lanes.
     #[inline(always)]
@@ -183,7 +195,7 @@ mod imp {
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
-    unsafe fn pack_pairs(
+    pub(super) unsafe fn pack_pairs(
         x: &[f32],
         ldx: usize,
         k: usize,
@@ -267,7 +279,7 @@ mod imp {
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
-    unsafe fn im2col_pairs(
+    pub(super) unsafe fn im2col_pairs(
         input: &[f32],
         h: usize,
         w: usize,
@@ -338,7 +350,7 @@ mod imp {
     #[target_feature(enable = "bmi2,fma,lzcnt,avx512f,avx512bw,avx512cd,avx512dq,avx512vl")]
     #[target_feature(enable = "avx512bf16")]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm_pairs(
+    pub(super) unsafe fn gemm_pairs(
         simd: V4,
         w: Weights<'_>,
         pairs: &[u32],
@@ -371,56 +383,6 @@ mod imp {
                 let acc = acc.map(|[row]| row);
                 store_partial(simd, acc, first, rows, j, n - j, out, epilogue);
             }
-        }
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-mod imp {
-    use std::ops::Range;
-
-    use super::{Epilogue, OutTile, Weights};
-
-    /// The bf16 kernel needs AVX-512 BF16: off x86-64 there is no token, and the methods
-    /// (the x86-64 ones' signatures) cannot be called.
-    #[derive(Debug, Clone, Copy)]
-    pub(in crate::fast) enum Bf16 {}
-
-    impl Bf16 {
-        /// Always `None` off x86-64.
-        pub fn detect() -> Option<Self> {
-            None
-        }
-
-        pub fn pack(
-            self,
-            _: &[f32],
-            _: usize,
-            _: usize,
-            _: usize,
-            _: Option<&[f32]>,
-            _: &mut [u32],
-        ) {
-            match self {}
-        }
-
-        pub fn im2col(self, _: &[f32], _: usize, _: usize, _: usize, _: usize, _: &mut [u32]) {
-            match self {}
-        }
-
-        #[allow(clippy::too_many_arguments)]
-        pub fn gemm(
-            self,
-            _: Weights<'_>,
-            _: &[u32],
-            _: Range<usize>,
-            _: &[u32],
-            _: usize,
-            _: usize,
-            _: &mut OutTile<'_>,
-            _: Epilogue<'_>,
-        ) {
-            match self {}
         }
     }
 }
