@@ -188,7 +188,8 @@ impl EvalDataset {
         let mut objects = Vec::new();
         match &self.units {
             Units::Folder(source) => {
-                let samples = source.load(index).map_err(|e| data_error(&self.name, e))?;
+                let samples =
+                    without_empty(source.load(index)).map_err(|e| data_error(&self.name, e))?;
                 for sample in samples {
                     let image = Arc::new(sample.image);
                     for object in sample.objects {
@@ -208,8 +209,7 @@ impl EvalDataset {
                 indices,
                 samples_per_unit,
             } => {
-                let samples = dataset
-                    .load(indices[index])
+                let samples = without_empty(dataset.load(indices[index]))
                     .map_err(|e| data_error(&self.name, e))?;
                 for sample in evenly_spaced(samples, *samples_per_unit) {
                     let image = Arc::new(sample.image);
@@ -248,6 +248,15 @@ fn evenly_spaced(samples: Vec<Sample>, n: usize) -> Vec<Sample> {
         .filter(|(i, _)| picks.contains(i))
         .map(|(_, s)| s)
         .collect()
+}
+
+/// A unit whose labels are all empty (or under the dataset's `min_area`) as no sample: there
+/// is nothing in it to evaluate, as training skips it, and one such image must not end a run.
+fn without_empty<T>(loaded: scribseg_data::Result<Vec<T>>) -> scribseg_data::Result<Vec<T>> {
+    match loaded {
+        Err(scribseg_data::Error::EmptyLabel { .. }) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 fn data_error(dataset: &str, source: scribseg_data::Error) -> Error {

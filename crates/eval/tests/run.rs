@@ -49,6 +49,24 @@ fn objects(root: &Path) -> Vec<scribseg_eval::EvalObject> {
 }
 
 #[test]
+fn an_image_without_objects_is_skipped_not_fatal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("tiny");
+    write_folder(&data);
+    // A fourth image whose only mask is empty.
+    let o = ellipse(64, 48, (32.0, 24.0), (10.0, 10.0), 9);
+    o.image.save(data.join("images/img3.png")).expect("image");
+    image::GrayImage::new(64, 48)
+        .save(data.join("masks/img3_0.png"))
+        .expect("mask");
+    let d = EvalDataset::open(&DatasetSpec::folder("tiny", &data)).expect("opens");
+    assert_eq!(d.len(), 4);
+    let index = d.find("img3").expect("img3 is a unit");
+    assert!(d.load(index).expect("no error").is_empty());
+    assert_eq!(objects(&data).len(), 3);
+}
+
+#[test]
 fn a_run_writes_every_report_and_a_rerun_reuses_its_records() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (data, out) = (dir.path().join("tiny"), dir.path().join("out"));

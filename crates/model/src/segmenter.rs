@@ -41,6 +41,11 @@ pub struct SegmenterConfig {
     pub min_side: f32,
     /// Probability above which a pixel belongs to a label in the label map.
     pub threshold: f32,
+    /// Coarse-to-fine: when set, each label gets a second pass on a crop
+    /// around its first pass's predicted object (and its strokes) with this
+    /// context, instead of the strokes' guess of the object's extent. Off by
+    /// default: an experiment of the model issue (`scribseg eval --refine`).
+    pub refine: Option<f32>,
 }
 
 impl Default for SegmenterConfig {
@@ -49,6 +54,7 @@ impl Default for SegmenterConfig {
             context: 0.6,
             min_side: 48.0,
             threshold: 0.5,
+            refine: None,
         }
     }
 }
@@ -246,6 +252,13 @@ impl Segmenter {
         Ok(self)
     }
 
+    /// Turns the coarse-to-fine second pass on (with this context) or off
+    /// ([`SegmenterConfig::refine`]).
+    pub fn with_refine(mut self, context: Option<f32>) -> Self {
+        self.config.refine = context;
+        self
+    }
+
     /// Keeps the probabilities of at least `crops` recent crops (default
     /// 32), so that a label whose crop input has not changed since a recent
     /// call is not computed again; 0 turns the cache off.
@@ -319,7 +332,24 @@ impl Segmenter {
                 Some((k, window, interaction_channel(labels, k, &window)))
             })
             .collect();
-        let probabilities = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
+        let mut inputs = inputs;
+        let mut probabilities = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
+        if let Some(context) = self.config.refine {
+            let config = SegmenterConfig {
+                context,
+                ..self.config.clone()
+            };
+            for ((k, window, channel), crop) in inputs
+                .iter_mut()
+                .zip(probabilities.chunks_exact(CROP_PIXELS))
+            {
+                if let Some(refined) = object_window(&labels[*k], window, crop, &config) {
+                    *window = refined;
+                    *channel = interaction_channel(labels, *k, window);
+                }
+            }
+            probabilities = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
+        }
         let mut crops = vec![None; labels.len()];
         for ((k, window, _), crop) in inputs.iter().zip(probabilities.chunks_exact(CROP_PIXELS)) {
             crops[*k] = Some(LabelCrop {
@@ -466,6 +496,48 @@ impl Prompt {
 
 /// The fourth channel for label `k` in `window`: its positive strokes +1,
 /// every other label's positive strokes and its own negative strokes −1.
+/// The crop around the object a first pass predicted in `window` (its
+/// pixels at or above the threshold) and the label's positive strokes, by
+/// the rule of [`stroke_window`] with `config`'s context; `None` when the
+/// first pass predicted nothing.
+fn object_window(
+    strokes: &[Stroke],
+    window: &Window,
+    crop: &[f32],
+    config: &SegmenterConfig,
+) -> Option<Window> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for (i, _) in crop
+        .iter()
+        .enumerate()
+        .filter(|(_, &p)| p >= config.threshold)
+    {
+        let (x, y) = (i % INPUT_SIZE, i / INPUT_SIZE);
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    if x0 > x1 {
+        return None;
+    }
+    let scale = (
+        window.width / INPUT_SIZE as f32,
+        window.height / INPUT_SIZE as f32,
+    );
+    let corner = |x: usize, y: usize| {
+        Point::new(
+            window.x0 + x as f32 * scale.0,
+            window.y0 + y as f32 * scale.1,
+        )
+    };
+    let object = [corner(x0, y0), corner(x1 + 1, y1 + 1)];
+    let positive = strokes.iter().filter(|s| s.polarity == Polarity::Positive);
+    stroke_window(
+        object
+            .into_iter()
+            .chain(positive.flat_map(|s| s.points.iter().copied())),
+        config,
+    )
+}
+
 fn interaction_channel(labels: &[Vec<Stroke>], k: usize, window: &Window) -> Plane {
     let transform = window.transform(INPUT_SIZE, INPUT_SIZE);
     let mut channel = Plane::new(INPUT_SIZE, INPUT_SIZE);
@@ -546,6 +618,57 @@ mod tests {
         let click = stroke_window([Point::new(5.0, 5.0)], &config).unwrap();
         assert_eq!(click.width, 48.0);
         assert!(stroke_window(std::iter::empty(), &config).is_none());
+    }
+
+    #[test]
+    fn the_refined_window_follows_the_predicted_object_and_the_strokes() {
+        // A 256-px window at (100, 50): 2 image pixels per crop pixel. The first pass
+        // predicted crop pixels 10..=59 × 20..=39, i.e. image x 120..220, y 90..130.
+        let window = Window {
+            x0: 100.0,
+            y0: 50.0,
+            width: 256.0,
+            height: 256.0,
+        };
+        let crop: Vec<f32> = (0..CROP_PIXELS)
+            .map(|i| {
+                let (x, y) = (i % INPUT_SIZE, i / INPUT_SIZE);
+                if (10..60).contains(&x) && (20..40).contains(&y) {
+                    0.9
+                } else {
+                    0.1
+                }
+            })
+            .collect();
+        let config = SegmenterConfig {
+            context: 0.25,
+            ..SegmenterConfig::default()
+        };
+        let stroke = |points: &[(f32, f32)], polarity| Stroke {
+            points: points.iter().map(|&(x, y)| Point::new(x, y)).collect(),
+            polarity,
+        };
+        let inside = [stroke(
+            &[(150.0, 100.0), (170.0, 110.0)],
+            Polarity::Positive,
+        )];
+        let w = object_window(&inside, &window, &crop, &config).expect("an object");
+        // Extent 100 px (+1 for pixel edges) × 1.5, centred on the object.
+        assert!((w.width - 151.5).abs() < 1e-3, "{w:?}");
+        assert!((w.x0 + w.width / 2.0 - 170.5).abs() < 1e-3, "{w:?}");
+        assert!((w.y0 + w.height / 2.0 - 110.5).abs() < 1e-3, "{w:?}");
+        // A positive stroke outside the object widens the window; a negative one does not.
+        let outside = [
+            stroke(&[(150.0, 100.0)], Polarity::Positive),
+            stroke(&[(300.0, 100.0)], Polarity::Positive),
+        ];
+        let wider = object_window(&outside, &window, &crop, &config).expect("an object");
+        assert!(wider.x0 + wider.width > 300.0, "{wider:?}");
+        let negative = [stroke(&[(300.0, 100.0)], Polarity::Negative)];
+        let same = object_window(&negative, &window, &crop, &config).expect("an object");
+        assert_eq!(same, w);
+        // Nothing predicted: no second pass.
+        assert!(object_window(&inside, &window, &vec![0.1; CROP_PIXELS], &config).is_none());
     }
 
     #[test]

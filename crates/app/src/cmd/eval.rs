@@ -66,6 +66,11 @@ pub struct Args {
     /// has AVX-512 BF16 (faster, masks within an IoU of 0.99 of fp32's).
     #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     precision: PrecisionArg,
+    /// Coarse-to-fine for the scribble network: a second pass on a crop
+    /// around the first pass's predicted object, with this context (an
+    /// experiment: off by default).
+    #[arg(long, value_name = "CONTEXT")]
+    refine: Option<f32>,
     /// Which networks to run.
     #[arg(long, value_enum, default_value_t = Input::Scribble)]
     input: Input,
@@ -113,7 +118,8 @@ pub fn run(args: Args) -> Result<()> {
     let wants = |input: Input| args.input == input || args.input == Input::All;
     let mut scribble = wants(Input::Scribble)
         .then(|| Network::load(InputKind::Scribble, args.weights.clone(), args.precision))
-        .transpose()?;
+        .transpose()?
+        .map(|network| network.with_refine(args.refine));
     let mut boxes = wants(Input::Box)
         .then(|| {
             let weights = required(&args.box_weights, "--box-weights")?;
@@ -179,6 +185,16 @@ impl Network {
             segmenter,
             prompts: kind != InputKind::Scribble,
         })
+    }
+}
+
+impl Network {
+    /// The same network with the coarse-to-fine pass set (see `--refine`).
+    fn with_refine(self, context: Option<f32>) -> Self {
+        Self {
+            segmenter: self.segmenter.with_refine(context),
+            ..self
+        }
     }
 }
 
