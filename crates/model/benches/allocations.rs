@@ -1,12 +1,13 @@
 //! Allocations per steady-state forward pass of the fast CPU path (and of burn's Flex backend,
 //! for comparison), counted by a global allocator: `cargo bench -p scribseg-model --bench
-//! allocations`. Prints one line per path and batch size.
+//! allocations`. Prints one line per path and batch size, and for bf16 where the CPU has
+//! AVX-512 BF16.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use burn::tensor::{Device, Distribution, Tensor};
-use scribseg_model::fast::FastUNet;
+use scribseg_model::fast::{FastUNet, Precision};
 use scribseg_model::UNetConfig;
 
 /// The system allocator, counting allocations and reallocations (on every thread).
@@ -94,4 +95,15 @@ fn main() {
     println!(
         "fast  batch 1 and 4 in turn: {total} allocations in {calls} calls ({mean:.2} per call)"
     );
+    if fast.set_precision(Precision::Bf16).is_ok() {
+        for (dims, values, out) in &mut inputs {
+            let (total, mean) = per_call(3, calls, || fast.forward(values, *dims, out));
+            let batch = dims[0];
+            println!(
+                "bf16  batch {batch}: {total} allocations in {calls} calls ({mean:.2} per call)"
+            );
+        }
+    } else {
+        println!("bf16: skipped, this CPU has no AVX-512 BF16");
+    }
 }
