@@ -320,19 +320,14 @@ impl Segmenter {
     /// ([`CropSegmentation::label_map_in`]): on an 8000×6000 image a
     /// full-resolution plane per label costs more than the network.
     pub fn segment_crops(&self, image: &RgbImage, labels: &[Vec<Stroke>]) -> CropSegmentation {
-        let inputs: Vec<(usize, Window, Plane)> = labels
+        let mut inputs: Vec<(usize, Window, Plane)> = labels
             .iter()
             .enumerate()
             .filter_map(|(k, strokes)| {
-                let positive = strokes.iter().filter(|s| s.polarity == Polarity::Positive);
-                let window = stroke_window(
-                    positive.flat_map(|s| s.points.iter().copied()),
-                    &self.config,
-                )?;
+                let window = stroke_window(positive_points(strokes), &self.config)?;
                 Some((k, window, interaction_channel(labels, k, &window)))
             })
             .collect();
-        let mut inputs = inputs;
         let mut probabilities = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
         if let Some(context) = self.config.refine {
             let config = SegmenterConfig {
@@ -496,28 +491,27 @@ impl Prompt {
 
 /// The fourth channel for label `k` in `window`: its positive strokes +1,
 /// every other label's positive strokes and its own negative strokes −1.
+/// The points of a label's positive strokes (those its crop follows).
+fn positive_points(strokes: &[Stroke]) -> impl Iterator<Item = Point> + '_ {
+    strokes
+        .iter()
+        .filter(|s| s.polarity == Polarity::Positive)
+        .flat_map(|s| s.points.iter().copied())
+}
+
 /// The crop around the object a first pass predicted in `window` (its
-/// pixels at or above the threshold) and the label's positive strokes, by
-/// the rule of [`stroke_window`] with `config`'s context; `None` when the
-/// first pass predicted nothing.
+/// pixels above the threshold, as in the label map) and the label's positive
+/// strokes, by the rule of [`stroke_window`] with `config`'s context; `None`
+/// when the first pass predicted nothing.
 fn object_window(
     strokes: &[Stroke],
     window: &Window,
     crop: &[f32],
     config: &SegmenterConfig,
 ) -> Option<Window> {
-    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    for (i, _) in crop
-        .iter()
-        .enumerate()
-        .filter(|(_, &p)| p >= config.threshold)
-    {
-        let (x, y) = (i % INPUT_SIZE, i / INPUT_SIZE);
-        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-    }
-    if x0 > x1 {
-        return None;
-    }
+    let object = Plane::from_vec(INPUT_SIZE, INPUT_SIZE, crop.to_vec())?
+        .threshold(config.threshold)
+        .bounding_box()?;
     let scale = (
         window.width / INPUT_SIZE as f32,
         window.height / INPUT_SIZE as f32,
@@ -528,14 +522,8 @@ fn object_window(
             window.y0 + y as f32 * scale.1,
         )
     };
-    let object = [corner(x0, y0), corner(x1 + 1, y1 + 1)];
-    let positive = strokes.iter().filter(|s| s.polarity == Polarity::Positive);
-    stroke_window(
-        object
-            .into_iter()
-            .chain(positive.flat_map(|s| s.points.iter().copied())),
-        config,
-    )
+    let corners = [corner(object.x0, object.y0), corner(object.x1, object.y1)];
+    stroke_window(corners.into_iter().chain(positive_points(strokes)), config)
 }
 
 fn interaction_channel(labels: &[Vec<Stroke>], k: usize, window: &Window) -> Plane {

@@ -14,7 +14,7 @@ use scribseg_eval::{
 use scribseg_model::{InputKind, Prompt, Segmenter};
 use scribseg_sim::Plane;
 
-use crate::weights::{self, PrecisionArg};
+use crate::weights::{self, PrecisionFlag};
 
 /// Which networks to evaluate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -62,10 +62,8 @@ pub struct Args {
     /// The extreme-point baseline's checkpoint (`kind = "extremes"`).
     #[arg(long)]
     extremes_weights: Option<PathBuf>,
-    /// Arithmetic of the CPU path: `auto` runs bf16 products where the CPU
-    /// has AVX-512 BF16 (faster, masks within an IoU of 0.99 of fp32's).
-    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
-    precision: PrecisionArg,
+    #[command(flatten)]
+    precision: PrecisionFlag,
     /// Coarse-to-fine for the scribble network: a second pass on a crop
     /// around the first pass's predicted object, with this context (an
     /// experiment: off by default).
@@ -178,7 +176,7 @@ struct Network {
 }
 
 impl Network {
-    fn load(kind: InputKind, weights: Option<PathBuf>, precision: PrecisionArg) -> Result<Self> {
+    fn load(kind: InputKind, weights: Option<PathBuf>, precision: PrecisionFlag) -> Result<Self> {
         let (segmenter, dir) = weights::load_segmenter(weights, kind, precision)?;
         Ok(Self {
             name: format!("{kind} ({})", dir.display()),
@@ -186,9 +184,7 @@ impl Network {
             prompts: kind != InputKind::Scribble,
         })
     }
-}
 
-impl Network {
     /// The same network with the coarse-to-fine pass set (see `--refine`).
     fn with_refine(self, context: Option<f32>) -> Self {
         Self {

@@ -8,7 +8,7 @@ use scribseg_model::InputKind;
 use scribseg_sim::{Point, Polarity, Stroke};
 
 use crate::imageio;
-use crate::weights::{self, PrecisionArg};
+use crate::weights::{self, PrecisionFlag};
 
 /// Flags of `scribseg segment`.
 #[derive(clap::Args, Debug)]
@@ -24,10 +24,8 @@ pub struct Args {
     /// A checkpoint directory (`config.json` + `model.bpk`) [default: weights/default].
     #[arg(long)]
     weights: Option<PathBuf>,
-    /// Arithmetic of the CPU path: `auto` runs bf16 products where the CPU
-    /// has AVX-512 BF16 (faster, masks within an IoU of 0.99 of fp32's).
-    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
-    precision: PrecisionArg,
+    #[command(flatten)]
+    precision: PrecisionFlag,
     /// The label map: 8-bit PNG, k where label k is the most probable and
     /// above 0.5, else 0.
     #[arg(long)]

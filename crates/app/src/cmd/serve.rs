@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use scribseg_model::InputKind;
 use scribseg_web::{Model, ServeOptions};
 
-use crate::weights::{self, PrecisionArg};
+use crate::weights::{self, PrecisionFlag};
 
 /// Flags of `scribseg serve`.
 #[derive(clap::Args, Debug)]
@@ -33,10 +33,8 @@ pub struct Args {
     /// A checkpoint directory (`config.json` + `model.bpk`) [default: weights/default].
     #[arg(long)]
     weights: Option<PathBuf>,
-    /// Arithmetic of the CPU path: `auto` runs bf16 products where the CPU
-    /// has AVX-512 BF16 (faster, masks within an IoU of 0.99 of fp32's).
-    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
-    precision: PrecisionArg,
+    #[command(flatten)]
+    precision: PrecisionFlag,
     /// The largest image upload, in MiB.
     #[arg(long, default_value_t = 64)]
     max_upload_mib: usize,
