@@ -4,7 +4,8 @@
 //! each sample into tiles of whole rows (each task builds its own im2col matrix in its
 //! thread's scratch, sized to stay in L2), a 1×1 convolution into ranges of pixels (and of
 //! output channels when there are too few pixels to go round), and the per-plane operations
-//! into planes.
+//! into planes. A context of one thread runs every layer whole on the calling thread (a part of
+//! a batch split over the pool, see [`super::FastUNet`]).
 
 use std::sync::{Mutex, PoisonError};
 
@@ -55,6 +56,16 @@ impl<S: Simd> Ctx<'_, S> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         f(&mut scratch)
+    }
+
+    /// The fewest tasks rayon may cut a layer's work into: all of it as one when the context
+    /// has one thread (no task goes to another thread, none waits on one), else single tasks.
+    fn min_len(&self) -> usize {
+        if self.threads == 1 {
+            usize::MAX
+        } else {
+            1
+        }
     }
 }
 
@@ -188,35 +199,38 @@ pub(super) fn conv3x3<S: Simd>(
     let rows = rows_per_tile(g, conv3x3_floats(k, ctx.bf16.is_some()), ctx.threads);
     let tiles = g.height.div_ceil(rows);
     let shared = SharedOut::new(out);
-    (0..g.batch * tiles).into_par_iter().for_each(|task| {
-        let (item, r0) = (task / tiles, task % tiles * rows);
-        let r1 = (r0 + rows).min(g.height);
-        let n = (r1 - r0) * g.width;
-        let offset = item * cout * plane + r0 * g.width;
-        // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`; no
-        // other task's tile contains them.
-        let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-        let epilogue = Epilogue {
-            residual: epilogue.residual.map(|res| Residual {
-                offset: res.offset + offset,
-                ..res
-            }),
-            ..epilogue
-        };
-        let sample = &input[item * cin * plane..][..cin * plane];
-        ctx.with_scratch(|scratch| {
-            conv3x3_tile(
-                &ctx,
-                weights,
-                g,
-                sample,
-                (r0, r1),
-                scratch,
-                &mut tile,
-                epilogue,
-            );
+    (0..g.batch * tiles)
+        .into_par_iter()
+        .with_min_len(ctx.min_len())
+        .for_each(|task| {
+            let (item, r0) = (task / tiles, task % tiles * rows);
+            let r1 = (r0 + rows).min(g.height);
+            let n = (r1 - r0) * g.width;
+            let offset = item * cout * plane + r0 * g.width;
+            // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`; no
+            // other task's tile contains them.
+            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+            let epilogue = Epilogue {
+                residual: epilogue.residual.map(|res| Residual {
+                    offset: res.offset + offset,
+                    ..res
+                }),
+                ..epilogue
+            };
+            let sample = &input[item * cin * plane..][..cin * plane];
+            ctx.with_scratch(|scratch| {
+                conv3x3_tile(
+                    &ctx,
+                    weights,
+                    g,
+                    sample,
+                    (r0, r1),
+                    scratch,
+                    &mut tile,
+                    epilogue,
+                );
+            });
         });
-    });
 }
 
 /// A Fused-MBConv block without squeeze-excitation, one tile at a time: 3×3 expansion + SiLU
@@ -239,43 +253,46 @@ pub(super) fn fused_block<S: Simd>(
     let rows = rows_per_tile(g, fused_floats(expand, ctx.bf16.is_some()), ctx.threads);
     let tiles = g.height.div_ceil(rows);
     let shared = SharedOut::new(out);
-    (0..g.batch * tiles).into_par_iter().for_each(|task| {
-        let (item, r0) = (task / tiles, task % tiles * rows);
-        let r1 = (r0 + rows).min(g.height);
-        let n = (r1 - r0) * g.width;
-        let sample = &input[item * cin * plane..][..cin * plane];
-        ctx.with_scratch(|scratch| {
-            let (hid, rest) = scratch.split_at_mut(hidden * n);
-            {
-                let hid_out = SharedOut::new(hid);
-                // SAFETY: the only tile of a buffer this task owns.
-                let mut tile = unsafe { hid_out.tile(0, n, hidden, n) };
-                conv3x3_tile(
-                    &ctx,
-                    expand,
-                    g,
-                    sample,
-                    (r0, r1),
-                    rest,
-                    &mut tile,
-                    Epilogue::SILU,
-                );
-            }
-            let offset = item * cout * plane + r0 * g.width;
-            let epilogue = Epilogue {
-                residual: residual.then_some(Residual {
-                    data: input,
-                    offset,
-                    ld: plane,
-                }),
-                silu: false,
-            };
-            // SAFETY: as in `conv3x3`: rows r0..r1 of sample `item` are this task's alone.
-            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-            let (w, blocks) = (SampleWeights::of(project), 0..project.blocks());
-            conv1x1_tile(&ctx, w, blocks, (hid, n, n), rest, &mut tile, epilogue);
+    (0..g.batch * tiles)
+        .into_par_iter()
+        .with_min_len(ctx.min_len())
+        .for_each(|task| {
+            let (item, r0) = (task / tiles, task % tiles * rows);
+            let r1 = (r0 + rows).min(g.height);
+            let n = (r1 - r0) * g.width;
+            let sample = &input[item * cin * plane..][..cin * plane];
+            ctx.with_scratch(|scratch| {
+                let (hid, rest) = scratch.split_at_mut(hidden * n);
+                {
+                    let hid_out = SharedOut::new(hid);
+                    // SAFETY: the only tile of a buffer this task owns.
+                    let mut tile = unsafe { hid_out.tile(0, n, hidden, n) };
+                    conv3x3_tile(
+                        &ctx,
+                        expand,
+                        g,
+                        sample,
+                        (r0, r1),
+                        rest,
+                        &mut tile,
+                        Epilogue::SILU,
+                    );
+                }
+                let offset = item * cout * plane + r0 * g.width;
+                let epilogue = Epilogue {
+                    residual: residual.then_some(Residual {
+                        data: input,
+                        offset,
+                        ld: plane,
+                    }),
+                    silu: false,
+                };
+                // SAFETY: as in `conv3x3`: rows r0..r1 of sample `item` are this task's alone.
+                let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+                let (w, blocks) = (SampleWeights::of(project), 0..project.blocks());
+                conv1x1_tile(&ctx, w, blocks, (hid, n, n), rest, &mut tile, epilogue);
+            });
         });
-    });
 }
 
 /// The scratch floats a depthwise task needs (the zero-padded plane).
@@ -354,6 +371,7 @@ pub(super) fn conv1x1<'w, S: Simd>(
     let shared = SharedOut::new(out);
     (0..g.batch * chunks * splits)
         .into_par_iter()
+        .with_min_len(ctx.min_len())
         .for_each(|task| {
             let (item, rest) = (task / (chunks * splits), task % (chunks * splits));
             let (p0, split) = (rest / splits * pixels, rest % splits);
@@ -399,6 +417,7 @@ pub(super) fn depthwise<S: Simd>(
         .zip(input.par_chunks(plane))
         .zip(pooled.par_iter_mut())
         .enumerate()
+        .with_min_len(ctx.min_len())
         .for_each(|(index, ((dst, src), mean))| {
             let c = index % channels;
             *mean = ctx.with_scratch(|padded| {
@@ -416,16 +435,18 @@ pub(super) fn depthwise<S: Simd>(
 }
 
 /// 2×2 average pooling of every plane of `input` (at `g`) into `out` (at half the resolution).
-pub(super) fn avg_pool(g: Geometry, input: &[f32], out: &mut [f32]) {
+pub(super) fn avg_pool<S: Simd>(ctx: Ctx<'_, S>, g: Geometry, input: &[f32], out: &mut [f32]) {
     let plane = g.plane();
     out.par_chunks_mut(plane / 4)
         .zip(input.par_chunks(plane))
+        .with_min_len(ctx.min_len())
         .for_each(|(dst, src)| avg_pool_plane(src, g.width, dst));
 }
 
 /// The decoder's input: `low` (`[batch][c][h][w]`, at `g`) upsampled ×2 into channels `0..c`
 /// of `out` (`[batch][2c][2h][2w]`), the skip (`[batch][c][2h][2w]`) into channels `c..2c`.
-pub(super) fn upsample_concat(
+pub(super) fn upsample_concat<S: Simd>(
+    ctx: Ctx<'_, S>,
     g: Geometry,
     channels: usize,
     low: &[f32],
@@ -436,10 +457,12 @@ pub(super) fn upsample_concat(
     out.par_chunks_mut(2 * channels * big)
         .zip(low.par_chunks(channels * small))
         .zip(skip.par_chunks(channels * big))
+        .with_min_len(ctx.min_len())
         .for_each(|((dst, low), skip)| {
             let (up, copy) = dst.split_at_mut(channels * big);
             up.par_chunks_mut(big)
                 .zip(low.par_chunks(small))
+                .with_min_len(ctx.min_len())
                 .for_each(|(dst, src)| upsample_plane(src, g.height, g.width, dst));
             copy.copy_from_slice(skip);
         });

@@ -271,7 +271,7 @@ impl Network {
                 let n = len(channels, level);
                 ws.skips[level][..n].copy_from_slice(&ws.a[..n]);
                 let pooled = len(channels, level) / 4;
-                avg_pool(geo, &ws.a[..n], &mut ws.low[..pooled]);
+                avg_pool(ctx, geo, &ws.a[..n], &mut ws.low[..pooled]);
                 let down = &self.downs[level];
                 let out_len = len(down.cout, level + 1);
                 conv1x1(
@@ -303,6 +303,7 @@ impl Network {
                 let cat_len = len(channels, level);
                 let skip_len = len(up.cout, level);
                 upsample_concat(
+                    ctx,
                     at(level + 1),
                     up.cout,
                     &ws.low[..low_len],

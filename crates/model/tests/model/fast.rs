@@ -139,11 +139,30 @@ fn repeated_calls_and_batch_changes_give_identical_output() {
 #[test]
 fn thread_count_does_not_change_the_output() {
     let model = random_model(31);
-    let dims = [2, 4, 32, 48];
-    let input = random_input(2 * 4 * 32 * 48, 7);
+    // Five samples: one thread runs them in one piece, two and three threads cut the batch
+    // into parts of 3 + 2 and 2 + 2 + 1 samples, eight threads split every layer instead.
+    let dims = [5, 4, 32, 48];
+    let input = random_input(5 * 4 * 32 * 48, 7);
     let one = fast_logits(&mut FastUNet::with_threads(&model, 1), &input, dims);
-    let three = fast_logits(&mut FastUNet::with_threads(&model, 3), &input, dims);
-    assert_eq!(one, three);
+    for threads in [2, 3, 8] {
+        let mut fast = FastUNet::with_threads(&model, threads);
+        assert_eq!(
+            fast_logits(&mut fast, &input, dims),
+            one,
+            "{threads} threads"
+        );
+    }
+    // Each sample's logits are those of the sample alone.
+    let sample = 4 * 32 * 48;
+    let mut fast = FastUNet::with_threads(&model, 2);
+    for (item, input) in input.chunks(sample).enumerate() {
+        let alone = fast_logits(&mut fast, input, [1, 4, 32, 48]);
+        assert_eq!(
+            alone,
+            one[item * 32 * 48..(item + 1) * 32 * 48],
+            "sample {item}"
+        );
+    }
 }
 
 #[test]
