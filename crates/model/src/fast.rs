@@ -20,7 +20,7 @@
 //! - the work runs on a [`rayon`] pool sized to the cores, and every buffer is kept between
 //!   calls. A batch of at least as many samples as threads is cut into one part per thread,
 //!   each run whole on its thread with its own buffers (its activations stay in that core's
-//!   cache, and no thread waits on another between layers: 2 samples per thread run ~10%
+//!   cache, and no thread waits on another between layers: 2 samples per thread run ~8%
 //!   faster than 4 samples split layer by layer, `BENCHMARKS.md`); a smaller batch splits
 //!   every layer over the samples, row tiles, pixel ranges and planes.
 //!

@@ -10,10 +10,11 @@
 //! (the paper's iterative training). Loss: BCE with logits; optimiser: Adam
 //! with weight decay and a warm-up + cosine schedule.
 //!
-//! Every step's randomness is a function of the seed and the step number,
-//! so a run resumed from its last checkpoint draws the same batches as an
-//! uninterrupted one would have. Adam's moment estimates are not saved: a
-//! resumed run restarts them.
+//! Every step's randomness is a function of the seed and the step number
+//! (each example of a batch of the seed, the step and its slot, so the
+//! examples are made in parallel and the same on any number of threads), so a
+//! run resumed from its last checkpoint draws the same batches as an
+//! uninterrupted one would have; the checkpoint keeps Adam's moments too.
 #![deny(missing_docs)]
 
 mod config;

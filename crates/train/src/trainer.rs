@@ -13,7 +13,8 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scribseg_data::{copy_paste, shard_name, ObjectSample, ShardReader, Split};
+use rayon::prelude::*;
+use scribseg_data::{copy_paste, shard_name, ObjectSample, ShardReader, ShardSampler, Split};
 use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
 use scribseg_model::{InputKind, UNet, UNetConfig};
 use scribseg_sim::Plane;
@@ -143,30 +144,8 @@ pub fn train(
     let started = Instant::now();
     let first_step = state.step;
     while state.step < config.steps {
+        let mut batch = make_batch(config, &train_shard, &sampler, &params, state.step)?;
         let mut rng = step_rng(config.seed, state.step);
-        let mut batch = Vec::with_capacity(config.batch);
-        while batch.len() < config.batch {
-            let (_, mut sample) = train_shard.get(sampler.sample(&mut rng))?;
-            // Drawn only when enabled, so runs without it draw as before.
-            if config.copy_paste_probability > 0.0
-                && rng.random::<f32>() < config.copy_paste_probability
-            {
-                let (_, source) = train_shard.get(sampler.sample(&mut rng))?;
-                // Photos onto photos, slices onto slices: an organ pasted
-                // into a street scene teaches nothing.
-                if source.modality.is_medical() == sample.modality.is_medical() {
-                    copy_paste(&mut sample, &source, MAX_PASTE_OCCLUSION, &mut rng);
-                }
-            }
-            scribseg_data::augment(
-                &mut sample,
-                &scribseg_data::AugmentParams::default(),
-                &mut rng,
-            );
-            if let Some(example) = make_example(&sample, &params, INPUT_SIZE, &mut rng) {
-                batch.push(example);
-            }
-        }
         if config.kind == InputKind::Scribble && rng.random::<f32>() < config.corrective_probability
         {
             let predictions = predict(&model.valid(), &batch, &device);
@@ -223,10 +202,63 @@ pub fn train(
     Ok(state)
 }
 
-/// The RNG of step `step`: a pure function of the seed and the step, so a
-/// resumed run draws what an uninterrupted one would have.
+/// The RNG of step `step` (whether it takes a corrective pass, and that
+/// pass's scribbles): a pure function of the seed and the step, so a resumed
+/// run draws what an uninterrupted one would have.
 fn step_rng(seed: u64, step: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// The RNG of the example in slot `slot` of step `step`'s batch: a pure
+/// function of the seed, the step and the slot, so the examples of a batch
+/// are made in parallel and still the same on every machine and thread count.
+fn slot_rng(seed: u64, step: usize, slot: usize) -> ChaCha8Rng {
+    let mut rng = step_rng(seed, step);
+    rng.set_stream(slot as u64 + 1);
+    rng
+}
+
+/// The training examples of step `step`, made on the thread pool (a GPU
+/// consumes a batch faster than one thread makes it: ~1,200 examples/s,
+/// `BENCHMARKS.md`). Each slot draws a dataset and a record of it by the
+/// mixture's weights, augments it, pastes another object on it when
+/// copy-paste is on, and simulates its interaction; a record that yields no
+/// example (an empty crop) is replaced by another draw from the same slot.
+fn make_batch(
+    config: &TrainConfig,
+    shard: &ShardReader,
+    sampler: &ShardSampler,
+    params: &ExampleParams,
+    step: usize,
+) -> Result<Vec<Example>, Error> {
+    (0..config.batch)
+        .into_par_iter()
+        .map(|slot| -> Result<Example, Error> {
+            let mut rng = slot_rng(config.seed, step, slot);
+            loop {
+                let (_, mut sample) = shard.get(sampler.sample(&mut rng))?;
+                // Drawn only when enabled, so runs without it draw as before.
+                if config.copy_paste_probability > 0.0
+                    && rng.random::<f32>() < config.copy_paste_probability
+                {
+                    let (_, source) = shard.get(sampler.sample(&mut rng))?;
+                    // Photos onto photos, slices onto slices: an organ pasted
+                    // into a street scene teaches nothing.
+                    if source.modality.is_medical() == sample.modality.is_medical() {
+                        copy_paste(&mut sample, &source, MAX_PASTE_OCCLUSION, &mut rng);
+                    }
+                }
+                scribseg_data::augment(
+                    &mut sample,
+                    &scribseg_data::AugmentParams::default(),
+                    &mut rng,
+                );
+                if let Some(example) = make_example(&sample, params, INPUT_SIZE, &mut rng) {
+                    return Ok(example);
+                }
+            }
+        })
+        .collect()
 }
 
 /// A fixed set of validation examples (seeded, independent of training).
@@ -409,4 +441,85 @@ fn open_log(path: &Path) -> Result<std::fs::File, Error> {
         })?;
     }
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use image::{Rgb, RgbImage};
+    use scribseg_data::{Modality, ShardDataset, ShardMeta, ShardWriter};
+    use scribseg_sim::Mask;
+
+    use super::*;
+
+    /// A shard of `count` ellipses of varied sizes, with a second object each.
+    fn ellipse_shard(path: &Path, count: usize) -> ShardReader {
+        let meta = ShardMeta {
+            datasets: vec![ShardDataset {
+                name: "ellipses".into(),
+                weight: 1.0,
+            }],
+            store_size: 96,
+            margin: 0.5,
+            jpeg_quality: 90,
+        };
+        let mut writer = ShardWriter::create(path, meta).expect("create");
+        for i in 0..count {
+            let (a, b) = (12.0 + 3.0 * i as f32, 20.0 - i as f32);
+            let inside = |x: u32, y: u32| {
+                ((x as f32 - 48.0) / a).powi(2) + ((y as f32 - 50.0) / b).powi(2) <= 1.0
+            };
+            let sample = ObjectSample {
+                image: RgbImage::from_fn(100, 100, |x, y| {
+                    Rgb([if inside(x, y) { 210 } else { 40 }, (x * 2) as u8, 90])
+                }),
+                target: Mask::from_fn(100, 100, |x, y| inside(x as u32, y as u32)),
+                others: vec![Mask::from_fn(100, 100, |x, y| x < 15 && y > 70)],
+                ignore: None,
+                modality: Modality::Photo,
+                label: "ellipse".into(),
+            };
+            writer.push(0, &format!("e{i}"), &sample).expect("push");
+        }
+        writer.finish().expect("finish");
+        ShardReader::open(path).expect("open")
+    }
+
+    #[test]
+    fn a_batch_is_the_same_on_any_number_of_threads_and_differs_between_steps() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shard = ellipse_shard(&dir.path().join("train.shard"), 6);
+        let sampler = shard.mixture().expect("records");
+        let config = TrainConfig {
+            batch: 7,
+            copy_paste_probability: 0.5,
+            seed: 3,
+            ..TrainConfig::default()
+        };
+        let params = ExampleParams::default();
+        let on = |threads: usize, step: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| make_batch(&config, &shard, &sampler, &params, step))
+                .expect("batch")
+        };
+        let same = |a: &[Example], b: &[Example]| {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(a, b)| {
+                    a.rgb == b.rgb
+                        && a.channel == b.channel
+                        && a.target == b.target
+                        && a.ignore == b.ignore
+                })
+        };
+        let one = on(1, 5);
+        assert_eq!(one.len(), 7);
+        assert!(same(&one, &on(3, 5)), "3 threads made another batch");
+        assert!(!same(&one, &on(1, 6)), "step 6 repeated step 5's batch");
+        assert!(
+            !same(&one[..1], &one[1..2]),
+            "two slots of a batch drew the same example"
+        );
+    }
 }
