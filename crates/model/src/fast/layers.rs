@@ -83,6 +83,24 @@ pub(super) fn rows_per_tile(g: Geometry, floats_per_pixel: usize, threads: usize
     rows
 }
 
+/// Runs `task(item, r0, r1)` for rows `r0..r1` of sample `item`, over every tile of `rows`
+/// rows of every sample of the batch, as tasks on the pool.
+fn for_each_row_tile<S: Simd>(
+    ctx: &Ctx<'_, S>,
+    g: Geometry,
+    rows: usize,
+    task: impl Fn(usize, usize, usize) + Sync + Send,
+) {
+    let tiles = g.height.div_ceil(rows);
+    (0..g.batch * tiles)
+        .into_par_iter()
+        .with_min_len(ctx.min_len())
+        .for_each(|t| {
+            let (item, r0) = (t / tiles, t % tiles * rows);
+            task(item, r0, (r0 + rows).min(g.height));
+        });
+}
+
 /// The scratch floats a 3×3 layer's task needs.
 fn tile_scratch(g: Geometry, floats_per_pixel: usize, threads: usize) -> usize {
     rows_per_tile(g, floats_per_pixel, threads) * g.width * floats_per_pixel
@@ -197,40 +215,34 @@ pub(super) fn conv3x3<S: Simd>(
     assert_eq!(input.len(), g.batch * cin * plane, "conv3x3 input");
     assert_eq!(out.len(), g.batch * cout * plane, "conv3x3 output");
     let rows = rows_per_tile(g, conv3x3_floats(k, ctx.bf16.is_some()), ctx.threads);
-    let tiles = g.height.div_ceil(rows);
     let shared = SharedOut::new(out);
-    (0..g.batch * tiles)
-        .into_par_iter()
-        .with_min_len(ctx.min_len())
-        .for_each(|task| {
-            let (item, r0) = (task / tiles, task % tiles * rows);
-            let r1 = (r0 + rows).min(g.height);
-            let n = (r1 - r0) * g.width;
-            let offset = item * cout * plane + r0 * g.width;
-            // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`; no
-            // other task's tile contains them.
-            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-            let epilogue = Epilogue {
-                residual: epilogue.residual.map(|res| Residual {
-                    offset: res.offset + offset,
-                    ..res
-                }),
-                ..epilogue
-            };
-            let sample = &input[item * cin * plane..][..cin * plane];
-            ctx.with_scratch(|scratch| {
-                conv3x3_tile(
-                    &ctx,
-                    weights,
-                    g,
-                    sample,
-                    (r0, r1),
-                    scratch,
-                    &mut tile,
-                    epilogue,
-                );
-            });
+    for_each_row_tile(&ctx, g, rows, |item, r0, r1| {
+        let n = (r1 - r0) * g.width;
+        let offset = item * cout * plane + r0 * g.width;
+        // SAFETY: task (item, r0) owns rows r0..r1 of every channel of sample `item`; no
+        // other task's tile contains them.
+        let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+        let epilogue = Epilogue {
+            residual: epilogue.residual.map(|res| Residual {
+                offset: res.offset + offset,
+                ..res
+            }),
+            ..epilogue
+        };
+        let sample = &input[item * cin * plane..][..cin * plane];
+        ctx.with_scratch(|scratch| {
+            conv3x3_tile(
+                &ctx,
+                weights,
+                g,
+                sample,
+                (r0, r1),
+                scratch,
+                &mut tile,
+                epilogue,
+            );
         });
+    });
 }
 
 /// A Fused-MBConv block without squeeze-excitation, one tile at a time: 3×3 expansion + SiLU
@@ -251,48 +263,42 @@ pub(super) fn fused_block<S: Simd>(
     assert_eq!(input.len(), g.batch * cin * plane, "fused block input");
     assert_eq!(out.len(), g.batch * cout * plane, "fused block output");
     let rows = rows_per_tile(g, fused_floats(expand, ctx.bf16.is_some()), ctx.threads);
-    let tiles = g.height.div_ceil(rows);
     let shared = SharedOut::new(out);
-    (0..g.batch * tiles)
-        .into_par_iter()
-        .with_min_len(ctx.min_len())
-        .for_each(|task| {
-            let (item, r0) = (task / tiles, task % tiles * rows);
-            let r1 = (r0 + rows).min(g.height);
-            let n = (r1 - r0) * g.width;
-            let sample = &input[item * cin * plane..][..cin * plane];
-            ctx.with_scratch(|scratch| {
-                let (hid, rest) = scratch.split_at_mut(hidden * n);
-                {
-                    let hid_out = SharedOut::new(hid);
-                    // SAFETY: the only tile of a buffer this task owns.
-                    let mut tile = unsafe { hid_out.tile(0, n, hidden, n) };
-                    conv3x3_tile(
-                        &ctx,
-                        expand,
-                        g,
-                        sample,
-                        (r0, r1),
-                        rest,
-                        &mut tile,
-                        Epilogue::SILU,
-                    );
-                }
-                let offset = item * cout * plane + r0 * g.width;
-                let epilogue = Epilogue {
-                    residual: residual.then_some(Residual {
-                        data: input,
-                        offset,
-                        ld: plane,
-                    }),
-                    silu: false,
-                };
-                // SAFETY: as in `conv3x3`: rows r0..r1 of sample `item` are this task's alone.
-                let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
-                let (w, blocks) = (SampleWeights::of(project), 0..project.blocks());
-                conv1x1_tile(&ctx, w, blocks, (hid, n, n), rest, &mut tile, epilogue);
-            });
+    for_each_row_tile(&ctx, g, rows, |item, r0, r1| {
+        let n = (r1 - r0) * g.width;
+        let sample = &input[item * cin * plane..][..cin * plane];
+        ctx.with_scratch(|scratch| {
+            let (hid, rest) = scratch.split_at_mut(hidden * n);
+            {
+                let hid_out = SharedOut::new(hid);
+                // SAFETY: the only tile of a buffer this task owns.
+                let mut tile = unsafe { hid_out.tile(0, n, hidden, n) };
+                conv3x3_tile(
+                    &ctx,
+                    expand,
+                    g,
+                    sample,
+                    (r0, r1),
+                    rest,
+                    &mut tile,
+                    Epilogue::SILU,
+                );
+            }
+            let offset = item * cout * plane + r0 * g.width;
+            let epilogue = Epilogue {
+                residual: residual.then_some(Residual {
+                    data: input,
+                    offset,
+                    ld: plane,
+                }),
+                silu: false,
+            };
+            // SAFETY: as in `conv3x3`: rows r0..r1 of sample `item` are this task's alone.
+            let mut tile = unsafe { shared.tile(offset, plane, cout, n) };
+            let (w, blocks) = (SampleWeights::of(project), 0..project.blocks());
+            conv1x1_tile(&ctx, w, blocks, (hid, n, n), rest, &mut tile, epilogue);
         });
+    });
 }
 
 /// The scratch floats a depthwise task needs (the zero-padded plane).
