@@ -1,0 +1,39 @@
+//! The committed training configurations load, and those that start from
+//! committed weights name a checkpoint that is there, of the kind they train.
+
+use std::path::Path;
+
+use scribseg_model::InputKind;
+use scribseg_train::TrainConfig;
+
+/// Every training configuration in `configs/` (`default.toml` is the data
+/// configuration) and the input kind it trains.
+const CONFIGS: [(&str, InputKind); 6] = [
+    ("train.toml", InputKind::Scribble),
+    ("finetune.toml", InputKind::Scribble),
+    ("continue.toml", InputKind::Scribble),
+    ("gpu.toml", InputKind::Scribble),
+    ("box.toml", InputKind::Box),
+    ("extremes.toml", InputKind::Extremes),
+];
+
+#[test]
+fn committed_training_configs_load_and_start_from_committed_weights() {
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    for (name, kind) in CONFIGS {
+        let config = TrainConfig::load(&configs.join(name))
+            .unwrap_or_else(|err| panic!("configs/{name}: {err}"));
+        assert_eq!(config.kind, kind, "configs/{name}");
+        assert!(
+            config.validation_samples > 0 && config.lr > config.min_lr,
+            "configs/{name}: a run that validates and decays"
+        );
+        if let Some(init) = &config.init {
+            assert!(
+                init.join("config.json").is_file() && init.join("model.bpk").is_file(),
+                "configs/{name}: init {} is not a committed checkpoint",
+                init.display()
+            );
+        }
+    }
+}
