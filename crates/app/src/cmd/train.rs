@@ -28,6 +28,10 @@ pub struct Args {
     /// Override the copy-paste probability in the config (0 turns it off).
     #[arg(long, value_name = "P")]
     copy_paste: Option<f32>,
+    /// Override the seed in the config: another sample stream (and other
+    /// validation examples) for another round of the same config.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Where burn trains: `cpu`, or `vulkan` in a build with `--features
     /// vulkan` (a GPU; see docs/gpu-training.md).
     #[arg(long, default_value = "cpu")]
@@ -49,6 +53,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(p) = args.copy_paste {
         config.copy_paste_probability = p;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
     }
     config
         .check()
