@@ -133,7 +133,7 @@ impl Bf16 {
 
     /// `out[o][j] = epilogue(b[o] + Σ_k W[o][k] · x[k][j])` as [`gemm`](crate::fast::gemm)
     /// computes it, with `pairs` the weights' bf16 pairs ([`pack_weights`] of `w.panels`) and
-    /// `x` the input packed by [`Bf16::pack`] (`[k/2][ldx]`).
+    /// `x` the `n` pixels' input packed by [`Bf16::pack`] (`[k/2][n]`).
     #[allow(clippy::too_many_arguments)]
     pub fn gemm(
         self,
@@ -141,7 +141,6 @@ impl Bf16 {
         pairs: &[u32],
         blocks: Range<usize>,
         x: &[u32],
-        ldx: usize,
         n: usize,
         out: &mut OutTile<'_>,
         epilogue: Epilogue<'_>,
@@ -155,14 +154,11 @@ impl Bf16 {
             blocks.end <= w.cout.div_ceil(ROWS),
             "blocks outside the weights"
         );
-        assert!(
-            n == 0 || kp == 0 || x.len() >= (kp - 1) * ldx + n,
-            "x is too short"
-        );
+        assert!(x.len() >= kp * n, "x is too short");
         // SAFETY: `detect` found every feature `gemm_pairs` enables; bounds asserted above.
         #[cfg(target_arch = "x86_64")]
         unsafe {
-            imp::gemm_pairs(self.v4, w, pairs, blocks, x, ldx, n, out, epilogue)
+            imp::gemm_pairs(self.v4, w, pairs, blocks, x, n, out, epilogue)
         }
         #[cfg(not(target_arch = "x86_64"))]
         match self.never {}
@@ -356,7 +352,6 @@ mod imp {
         pairs: &[u32],
         blocks: Range<usize>,
         x: &[u32],
-        ldx: usize,
         n: usize,
         out: &mut OutTile<'_>,
         epilogue: Epilogue<'_>,
@@ -369,17 +364,17 @@ mod imp {
             let rows = ROWS.min(w.cout - first);
             let mut j = 0;
             while j + 3 * LANES <= n {
-                let acc = accumulate::<ROWS, 3>(panel, bias, x.as_ptr(), ldx, kp, j, 0xffff);
+                let acc = accumulate::<ROWS, 3>(panel, bias, x.as_ptr(), n, kp, j, 0xffff);
                 store(simd, acc, first, rows, j, out, epilogue);
                 j += 3 * LANES;
             }
             while j + LANES <= n {
-                let acc = accumulate::<ROWS, 1>(panel, bias, x.as_ptr(), ldx, kp, j, 0xffff);
+                let acc = accumulate::<ROWS, 1>(panel, bias, x.as_ptr(), n, kp, j, 0xffff);
                 store(simd, acc, first, rows, j, out, epilogue);
                 j += LANES;
             }
             if j < n {
-                let acc = accumulate::<ROWS, 1>(panel, bias, x.as_ptr(), ldx, kp, j, mask(n - j));
+                let acc = accumulate::<ROWS, 1>(panel, bias, x.as_ptr(), n, kp, j, mask(n - j));
                 let acc = acc.map(|[row]| row);
                 store_partial(simd, acc, first, rows, j, n - j, out, epilogue);
             }
@@ -448,7 +443,6 @@ mod tests {
                 &packed.pairs,
                 blocks,
                 &pairs,
-                n,
                 n,
                 &mut tile,
                 epilogue,

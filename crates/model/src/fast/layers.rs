@@ -153,7 +153,7 @@ fn conv3x3_tile<S: Simd>(
         Some(bf16) => {
             let pairs = as_pairs(scratch, k.div_ceil(2) * n);
             bf16.im2col(input, g.height, g.width, r0, r1, pairs);
-            bf16.gemm(view, &weights.pairs, blocks, pairs, n, n, out, epilogue);
+            bf16.gemm(view, &weights.pairs, blocks, pairs, n, out, epilogue);
         }
         None => {
             let col = &mut scratch[..k * n];
@@ -187,7 +187,7 @@ fn conv1x1_tile<S: Simd>(
             let k = w.weights.k;
             let packed = as_pairs(scratch, k.div_ceil(2) * n);
             bf16.pack(x, ldx, k, n, w.input_scale, packed);
-            bf16.gemm(w.weights, w.pairs, blocks, packed, n, n, out, epilogue);
+            bf16.gemm(w.weights, w.pairs, blocks, packed, n, out, epilogue);
         }
         None => ctx.simd.vectorize(GemmTask {
             weights: w.weights,
