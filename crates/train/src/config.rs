@@ -47,6 +47,13 @@ pub struct TrainConfig {
     pub validate_every: usize,
     /// Validation examples (fixed for the run).
     pub validation_samples: usize,
+    /// A wall-time budget for this invocation, in minutes: the run stops
+    /// after the first step that ends past it (validating and checkpointing
+    /// there), or at `steps`, whichever comes first, and the cosine decays
+    /// by the fraction of the budget spent rather than by steps — for a
+    /// machine lent for a fixed number of minutes. A resumed run starts its
+    /// budget (and so its decay) afresh.
+    pub time_limit_minutes: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -69,6 +76,7 @@ impl Default for TrainConfig {
             seed: 0,
             validate_every: 100,
             validation_samples: 128,
+            time_limit_minutes: None,
         }
     }
 }
@@ -103,6 +111,12 @@ impl TrainConfig {
         }
         if self.batch == 0 || self.steps == 0 || self.validate_every == 0 {
             return Err("batch, steps and validate_every must be positive".into());
+        }
+        if self
+            .time_limit_minutes
+            .is_some_and(|m| !(m > 0.0 && m.is_finite()))
+        {
+            return Err("time_limit_minutes must be a positive number".into());
         }
         Ok(())
     }

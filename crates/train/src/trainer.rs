@@ -142,8 +142,16 @@ pub fn train(
         });
     }
     let started = Instant::now();
+    let budget = config.time_limit_minutes.map(|m| m * 60.0);
+    let mut out_of_time = false;
     let first_step = state.step;
-    while state.step < config.steps {
+    while state.step < config.steps && !out_of_time {
+        let lr = match budget {
+            Some(seconds) => {
+                schedule.at_progress(state.step, started.elapsed().as_secs_f64() / seconds)
+            }
+            None => schedule.at(state.step),
+        };
         let mut batch = make_batch(config, &train_shard, &sampler, &params, state.step)?;
         let mut rng = step_rng(config.seed, state.step);
         if config.kind == InputKind::Scribble && rng.random::<f32>() < config.corrective_probability
@@ -157,12 +165,14 @@ pub fn train(
         let loss = bce_with_logits(model.forward(input), target, weight);
         let loss_value = loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(schedule.at(state.step), model, grads);
+        model = optim.step(lr, model, grads);
         state.step += 1;
         state.samples += batch.len();
+        out_of_time = budget.is_some_and(|seconds| started.elapsed().as_secs_f64() >= seconds);
 
-        let validation = (state.step % config.validate_every == 0 || state.step == config.steps)
-            .then(|| validate(&model.valid(), &validation_set, config.kind, &device));
+        let validation =
+            (state.step % config.validate_every == 0 || state.step == config.steps || out_of_time)
+                .then(|| validate(&model.valid(), &validation_set, config.kind, &device));
         if let Some(v) = validation {
             model.save(config.out.join("last"))?;
             optim.save(&optim_path).map_err(|err| Error::Checkpoint {
@@ -189,7 +199,7 @@ pub fn train(
             state.step,
             state.samples,
             loss_value,
-            schedule.at(state.step - 1),
+            lr,
             validation.map_or(String::new(), |v| format!("{:.4}", v.dice)),
             validation.map_or(String::new(), |v| format!("{:.4}", v.dice_corrected)),
         )
@@ -521,5 +531,35 @@ mod tests {
             !same(&one[..1], &one[1..2]),
             "two slots of a batch drew the same example"
         );
+    }
+
+    #[test]
+    fn a_time_budget_ends_the_run_with_a_checkpoint() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        ellipse_shard(&dir.path().join(shard_name(Split::Train)), 3);
+        ellipse_shard(&dir.path().join(shard_name(Split::Val)), 2);
+        let config = TrainConfig {
+            shards: dir.path().to_owned(),
+            out: dir.path().join("run"),
+            batch: 2,
+            steps: 1000,
+            validate_every: 1000,
+            validation_samples: 2,
+            // Spent before the first step ends.
+            time_limit_minutes: Some(1e-6),
+            ..TrainConfig::default()
+        };
+        let mut reports = Vec::new();
+        let state = train(&config, &Device::flex(), |p| {
+            reports.push((p.step, p.validation.is_some()))
+        })
+        .expect("train");
+        assert_eq!(state.step, 1, "the run went on past its budget");
+        assert_eq!(reports, vec![(1, true)], "the last step did not validate");
+        assert_eq!(
+            read_state(&config.out.join("state.json")).expect("read"),
+            Some(state)
+        );
+        assert!(config.out.join("last").join(OPTIMIZER_FILE).exists());
     }
 }

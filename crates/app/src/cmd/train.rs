@@ -32,6 +32,12 @@ pub struct Args {
     /// validation examples) for another round of the same config.
     #[arg(long)]
     seed: Option<u64>,
+    /// A wall-time budget in minutes: stop after the first step that ends
+    /// past it (with a last validation and checkpoint) and decay the
+    /// learning rate by the fraction of it spent, for a machine lent for a
+    /// fixed time. `--steps` still caps the run.
+    #[arg(long, value_name = "MINUTES")]
+    minutes: Option<f64>,
     /// Where burn trains: `cpu`, or `vulkan` in a build with `--features
     /// vulkan` (a GPU; see docs/gpu-training.md).
     #[arg(long, default_value = "cpu")]
@@ -56,6 +62,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(seed) = args.seed {
         config.seed = seed;
+    }
+    if let Some(minutes) = args.minutes {
+        config.time_limit_minutes = Some(minutes);
     }
     config
         .check()
