@@ -47,12 +47,13 @@ pub struct TrainConfig {
     pub validate_every: usize,
     /// Validation examples (fixed for the run).
     pub validation_samples: usize,
-    /// A wall-time budget for this invocation, in minutes: the run stops
-    /// after the first step that ends past it (validating and checkpointing
-    /// there), or at `steps`, whichever comes first, and the cosine decays
-    /// by the fraction of the budget spent rather than by steps — for a
-    /// machine lent for a fixed number of minutes. A resumed run starts its
-    /// budget (and so its decay) afresh.
+    /// A wall-time budget for this invocation, in minutes, loading and the
+    /// first validation included: the run stops after the first step that
+    /// ends past it (validating and checkpointing there), or at `steps`,
+    /// whichever comes first, and the cosine decays by the fraction of the
+    /// budget spent rather than by steps — for a machine lent for a fixed
+    /// number of minutes. A resumed run starts its budget (and so its
+    /// decay) afresh.
     pub time_limit_minutes: Option<f64>,
 }
 

@@ -78,6 +78,9 @@ pub fn train(
     device: &Device,
     mut report: impl FnMut(&Progress),
 ) -> Result<RunState, Error> {
+    // The time budget counts from here: loading and the first validation
+    // (a GPU's kernel tuning among them) spend the lent minutes too.
+    let clock = Instant::now();
     let device = device.clone();
     let ad_device = device.clone().autodiff();
     let train_shard = ShardReader::open(&config.shards.join(shard_name(Split::Train)))?;
@@ -148,7 +151,7 @@ pub fn train(
     while state.step < config.steps && !out_of_time {
         let lr = match budget {
             Some(seconds) => {
-                schedule.at_progress(state.step, started.elapsed().as_secs_f64() / seconds)
+                schedule.at_progress(state.step, clock.elapsed().as_secs_f64() / seconds)
             }
             None => schedule.at(state.step),
         };
@@ -168,7 +171,7 @@ pub fn train(
         model = optim.step(lr, model, grads);
         state.step += 1;
         state.samples += batch.len();
-        out_of_time = budget.is_some_and(|seconds| started.elapsed().as_secs_f64() >= seconds);
+        out_of_time = budget.is_some_and(|seconds| clock.elapsed().as_secs_f64() >= seconds);
 
         let validation =
             (state.step % config.validate_every == 0 || state.step == config.steps || out_of_time)
