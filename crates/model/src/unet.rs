@@ -28,6 +28,7 @@ mod blocks;
 mod config;
 mod decoder;
 mod encoder;
+mod upsample;
 
 pub use config::{BlockKind, InputKind, StageConfig, UNetConfig};
 

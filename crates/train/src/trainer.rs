@@ -127,7 +127,7 @@ pub fn train(
         path: config.out.clone(),
         source,
     })?;
-    let mut log = open_log(&log_path)?;
+    let mut log = open_log(&log_path, state.step)?;
 
     if state.step == 0 && config.init.is_some() {
         // Where a fine-tune starts from, on the same validation examples.
@@ -140,6 +140,7 @@ pub fn train(
                 &model.valid(),
                 &validation_set,
                 config.kind,
+                config.batch,
                 &device,
             )),
         });
@@ -175,7 +176,15 @@ pub fn train(
 
         let validation =
             (state.step % config.validate_every == 0 || state.step == config.steps || out_of_time)
-                .then(|| validate(&model.valid(), &validation_set, config.kind, &device));
+                .then(|| {
+                    validate(
+                        &model.valid(),
+                        &validation_set,
+                        config.kind,
+                        config.batch,
+                        &device,
+                    )
+                });
         if let Some(v) = validation {
             model.save(config.out.join("last"))?;
             optim.save(&optim_path).map_err(|err| Error::Checkpoint {
@@ -298,16 +307,19 @@ fn validation_examples(
 }
 
 /// Mean DICE of the model on `examples`, with one corrective round for
-/// scribble models.
+/// scribble models, `batch` examples per forward pass (the training batch:
+/// a GPU backend tunes and compiles its kernels once per shape, so
+/// validation adds no shapes of its own).
 pub fn validate(
     model: &UNet,
     examples: &[Example],
     kind: InputKind,
+    batch: usize,
     device: &Device,
 ) -> Validation {
     let mut examples = examples.to_vec();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let first = predict_in_chunks(model, &examples, device);
+    let first = predict_in_chunks(model, &examples, batch, device);
     let dice = mean_dice(&examples, &first);
     if kind != InputKind::Scribble {
         return Validation {
@@ -318,16 +330,21 @@ pub fn validate(
     for (example, prediction) in examples.iter_mut().zip(&first) {
         add_corrective(example, prediction, &mut rng);
     }
-    let second = predict_in_chunks(model, &examples, device);
+    let second = predict_in_chunks(model, &examples, batch, device);
     Validation {
         dice,
         dice_corrected: mean_dice(&examples, &second),
     }
 }
 
-fn predict_in_chunks(model: &UNet, examples: &[Example], device: &Device) -> Vec<Plane> {
+fn predict_in_chunks(
+    model: &UNet,
+    examples: &[Example],
+    batch: usize,
+    device: &Device,
+) -> Vec<Plane> {
     examples
-        .chunks(32)
+        .chunks(batch)
         .flat_map(|c| predict(model, c, device))
         .collect()
 }
@@ -437,23 +454,36 @@ fn write_state(path: &Path, state: &RunState) -> Result<(), Error> {
     })
 }
 
-fn open_log(path: &Path) -> Result<std::fs::File, Error> {
-    let fresh = !path.exists();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
+/// Opens the run's log for appending, first dropping the rows past `step`
+/// (the checkpoint a resumed run starts from): a run killed between
+/// checkpoints logged steps that the resumed run does again.
+fn open_log(path: &Path, step: usize) -> Result<std::fs::File, Error> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let kept = match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .enumerate()
+            .filter(|(n, line)| {
+                *n == 0
+                    || line
+                        .split(',')
+                        .next()
+                        .and_then(|s| s.parse::<usize>().ok())
+                        .is_some_and(|s| s <= step)
+            })
+            .map(|(_, line)| format!("{line}\n"))
+            .collect(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => format!("{LOG_HEADER}\n"),
+        Err(err) => return Err(io(err)),
+    };
+    std::fs::write(path, kept).map_err(io)?;
+    std::fs::OpenOptions::new()
         .append(true)
         .open(path)
-        .map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-    if fresh {
-        writeln!(file, "{LOG_HEADER}").map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-    }
-    Ok(file)
+        .map_err(io)
 }
 
 #[cfg(test)]
@@ -537,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn a_time_budget_ends_the_run_with_a_checkpoint() {
+    fn a_time_budget_ends_the_run_with_a_checkpoint_and_a_resumed_run_logs_each_step_once() {
         let dir = tempfile::tempdir().expect("temp dir");
         ellipse_shard(&dir.path().join(shard_name(Split::Train)), 3);
         ellipse_shard(&dir.path().join(shard_name(Split::Val)), 2);
@@ -564,5 +594,20 @@ mod tests {
             Some(state)
         );
         assert!(config.out.join("last").join(OPTIMIZER_FILE).exists());
+
+        // A run killed after logging steps past its checkpoint: the resumed
+        // run logs those steps again, once.
+        let log = config.out.join(LOG_FILE);
+        let mut text = std::fs::read_to_string(&log).expect("log");
+        text.push_str("2,4,0.5,1e-3,,\n3,6,0.5,1e-3,,\n4,8,0.5");
+        std::fs::write(&log, text).expect("write log");
+        let state = train(&config, &Device::flex(), |_| {}).expect("resume");
+        assert_eq!(state.step, 2);
+        let steps: Vec<usize> = crate::read_log(&log)
+            .expect("the log parses")
+            .iter()
+            .map(|row| row.step)
+            .collect();
+        assert_eq!(steps, vec![1, 2]);
     }
 }

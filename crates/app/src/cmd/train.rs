@@ -1,6 +1,7 @@
 //! `scribseg train`: train the network on packed shards.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -76,7 +77,18 @@ pub fn run(args: Args) -> Result<()> {
     );
     let mut last_validation = String::new();
     let device = args.device.device()?;
+    let began = Instant::now();
     let state = train(&config, &device, |p| {
+        // Without a terminal, the steps 1, 2, 4, 8 … tell where the time
+        // went (a GPU tunes and compiles its kernels in the first steps).
+        if bar.is_hidden() && p.step.is_power_of_two() {
+            eprintln!(
+                "step {} done at {:.1} s: loss {:.4}",
+                p.step,
+                began.elapsed().as_secs_f32(),
+                p.loss
+            );
+        }
         if let Some(v) = p.validation {
             last_validation = format!("val DICE {:.3} (corrected {:.3})", v.dice, v.dice_corrected);
             let line = if p.step == 0 {

@@ -2,38 +2,32 @@
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::interpolate::{Interpolate2d, Interpolate2dConfig, InterpolateMode};
 use burn::tensor::{Device, Tensor};
 
 use super::blocks::Stage;
 use super::config::UNetConfig;
+use super::upsample::upsample2x;
 
 /// Upsampling between two stages: a 1×1 convolution with bias, then ×2 bilinear
-/// (`align_corners = false`, as PyTorch's `nn.Upsample` default).
+/// (`align_corners = false`, as PyTorch's `nn.Upsample` default; see
+/// [`upsample2x`]).
 #[derive(Module, Debug)]
 pub struct Up {
     /// The 1×1 convolution to the finer stage's width.
     pub conv: Conv2d,
-    /// The ×2 bilinear interpolation.
-    pub upsample: Interpolate2d,
 }
 
 impl Up {
     fn new(channels: [usize; 2], device: &Device) -> Self {
         Self {
             conv: Conv2dConfig::new(channels, [1, 1]).init(device),
-            upsample: Interpolate2dConfig::new()
-                .with_scale_factor(Some([2.0, 2.0]))
-                .with_mode(InterpolateMode::Linear)
-                .with_align_corners(false)
-                .init(),
         }
     }
 
     /// # Shapes
     /// `[B, C_in, H, W]` → `[B, C_out, 2H, 2W]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.upsample.forward(self.conv.forward(x))
+        upsample2x(self.conv.forward(x))
     }
 }
 
