@@ -10,10 +10,12 @@
 #
 # The first steps on a fresh machine go to CubeCL choosing and compiling
 # kernels: on 2026-11-30 an H200 spent over four minutes on the first
-# validation and the first training step (docs/gpu-training.md). So
-# autotuning is minimal unless CUBECL_AUTOTUNE_LEVEL says otherwise, and
-# the tuning results (CubeCL's `target/environment`) come back as
-# `cubecl.tar`; a call finds the previous call's in `gpu/cubecl-env`.
+# validation and the first training step (docs/gpu-training.md). The
+# tuning results (CubeCL's `target/environment`) come back as `cubecl.tar`,
+# and a call starts from the previous call's in `gpu/cubecl-env`. Keep the
+# autotune level they were made at (the default, balanced): the level
+# changes how shapes are bucketed into keys (cubecl-runtime's `anchor`), so
+# results of another level are misses.
 set -u
 minutes=${1:-7.5}
 bench_seconds=${2:-60}
@@ -25,7 +27,6 @@ ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 export XDG_RUNTIME_DIR=/tmp
-export CUBECL_AUTOTUNE_LEVEL=${CUBECL_AUTOTUNE_LEVEL:-minimal}
 xz -dc gpu/scribseg.xz >/tmp/scribseg && chmod +x /tmp/scribseg
 {
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
