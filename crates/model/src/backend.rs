@@ -1,5 +1,7 @@
-//! Where burn runs the network: the CPU, or a GPU through Vulkan in a build
-//! with `--features vulkan` (burn's CUDA backend does not build offline; see
+//! Where burn runs the network: the CPU through burn's own Flex backend, the
+//! CPU through LibTorch in a build with `--features tch` (faster to train;
+//! see `docs/cpu-training.md`), or a GPU through Vulkan in a build with
+//! `--features vulkan` (burn's CUDA backend does not build offline; see
 //! `docs/gpu-training.md`).
 
 use std::fmt;
@@ -18,11 +20,14 @@ pub enum Backend {
     /// The default GPU through Vulkan (wgpu with SPIR-V); only in builds
     /// with the `vulkan` feature.
     Vulkan,
+    /// The CPU through LibTorch (PyTorch's C++ library, linked at build
+    /// time); only in builds with the `tch` feature.
+    Torch,
 }
 
 impl Backend {
     /// The names `FromStr` accepts, in the order of the variants.
-    pub const NAMES: [&'static str; 2] = ["cpu", "vulkan"];
+    pub const NAMES: [&'static str; 3] = ["cpu", "vulkan", "torch"];
 
     /// The burn device of this backend, or an error saying how to get a
     /// build that has it.
@@ -35,6 +40,14 @@ impl Backend {
             Backend::Vulkan => Err(Error::Backend(
                 "this binary was built without the GPU backend; build it with \
                  `cargo build --release --features vulkan`"
+                    .into(),
+            )),
+            #[cfg(feature = "tch")]
+            Backend::Torch => Ok(Device::libtorch()),
+            #[cfg(not(feature = "tch"))]
+            Backend::Torch => Err(Error::Backend(
+                "this binary was built without LibTorch; build it with \
+                 `cargo build --release --features tch` (docs/cpu-training.md)"
                     .into(),
             )),
         }
@@ -54,6 +67,7 @@ impl FromStr for Backend {
         match s {
             "cpu" => Ok(Backend::Cpu),
             "vulkan" => Ok(Backend::Vulkan),
+            "torch" => Ok(Backend::Torch),
             other => Err(Error::Backend(format!(
                 "unknown backend `{other}` (expected one of: {})",
                 Self::NAMES.join(", ")
@@ -68,7 +82,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_errors() {
-        for backend in [Backend::Cpu, Backend::Vulkan] {
+        for backend in [Backend::Cpu, Backend::Vulkan, Backend::Torch] {
             assert_eq!(backend.to_string().parse::<Backend>().ok(), Some(backend));
         }
         let err = "cuda".parse::<Backend>().expect_err("not a backend");
@@ -85,5 +99,12 @@ mod tests {
     fn asking_for_the_gpu_in_a_cpu_build_says_how_to_build_it() {
         let err = Backend::Vulkan.device().expect_err("no GPU backend");
         assert!(err.to_string().contains("--features vulkan"), "{err}");
+    }
+
+    #[cfg(not(feature = "tch"))]
+    #[test]
+    fn asking_for_libtorch_in_a_build_without_it_says_how_to_build_it() {
+        let err = Backend::Torch.device().expect_err("no LibTorch backend");
+        assert!(err.to_string().contains("--features tch"), "{err}");
     }
 }

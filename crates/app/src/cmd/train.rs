@@ -39,7 +39,9 @@ pub struct Args {
     /// fixed time. `--steps` still caps the run.
     #[arg(long, value_name = "MINUTES")]
     minutes: Option<f64>,
-    /// Where burn trains: `cpu`, or `vulkan` in a build with `--features
+    /// Where burn trains: `cpu` (burn's Flex), `torch` in a build with
+    /// `--features tch` (the CPU through LibTorch, ~3× faster; see
+    /// docs/cpu-training.md), or `vulkan` in a build with `--features
     /// vulkan` (a GPU; see docs/gpu-training.md).
     #[arg(long, default_value = "cpu")]
     device: Backend,
