@@ -9,7 +9,7 @@
 # burn 0.22.1's LibTorch backend builds against tch 0.22, which wants
 # PyTorch 2.9.0 exactly. The libraries come out of PyPI's wheel (download.
 # pytorch.org, which has the CPU-only wheel, is not reachable here): that
-# wheel is the CUDA build, so only its CPU libraries are kept (~420 MB), plus
+# wheel is the CUDA build, so only its CPU libraries (~430 MB) and headers (~60 MB) are kept, plus
 # the two small CUDA libraries that libtorch_cpu.so names as dependencies
 # (the CUDA runtime and CUPTI, loaded but never used on a CPU).
 set -euo pipefail

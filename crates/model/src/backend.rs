@@ -26,6 +26,9 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Every backend, in the order of the variants.
+    pub const ALL: [Backend; 3] = [Backend::Cpu, Backend::Vulkan, Backend::Torch];
+
     /// The names `FromStr` accepts, in the order of the variants.
     pub const NAMES: [&'static str; 3] = ["cpu", "vulkan", "torch"];
 
@@ -64,15 +67,15 @@ impl FromStr for Backend {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "cpu" => Ok(Backend::Cpu),
-            "vulkan" => Ok(Backend::Vulkan),
-            "torch" => Ok(Backend::Torch),
-            other => Err(Error::Backend(format!(
-                "unknown backend `{other}` (expected one of: {})",
-                Self::NAMES.join(", ")
-            ))),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|backend| Self::NAMES[*backend as usize] == s)
+            .ok_or_else(|| {
+                Error::Backend(format!(
+                    "unknown backend `{s}` (expected one of: {})",
+                    Self::NAMES.join(", ")
+                ))
+            })
     }
 }
 
@@ -82,7 +85,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_errors() {
-        for backend in [Backend::Cpu, Backend::Vulkan, Backend::Torch] {
+        for backend in Backend::ALL {
             assert_eq!(backend.to_string().parse::<Backend>().ok(), Some(backend));
         }
         let err = "cuda".parse::<Backend>().expect_err("not a backend");

@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long, value_name = "MINUTES")]
     minutes: Option<f64>,
     /// Where burn trains: `cpu` (burn's Flex), `torch` in a build with
-    /// `--features tch` (the CPU through LibTorch, ~3× faster; see
+    /// `--features tch` (the CPU through LibTorch, ~2× faster; see
     /// docs/cpu-training.md), or `vulkan` in a build with `--features
     /// vulkan` (a GPU; see docs/gpu-training.md).
     #[arg(long, default_value = "cpu")]
