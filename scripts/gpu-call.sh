@@ -62,7 +62,7 @@ train vulkan "$minutes" || echo "== the Vulkan run failed" | tee -a "$out/train.
 
 # Each file under 16 MiB: the best weights with the log, and the resumable
 # state; packed before the bench, so that a call cut short still returns them.
-tar -C "$run" -cf "$out/best.tar" best state.json log.csv curve.svg 2>>"$out/train.log"
+tar -C "$run" -cf "$out/best.tar" best state.json log.csv curve.svg curve.png 2>>"$out/train.log"
 tar -C "$run" -cf "$out/last.tar" last 2>>"$out/train.log"
 tar -C target -cf "$out/cubecl.tar" environment 2>>"$out/train.log"
 

@@ -69,6 +69,7 @@ fn the_test_split_is_evaluated_and_a_rerun_reuses_the_records() {
     assert!(table.contains("shapes:test"), "{table}");
     assert!(out.join("records.jsonl").is_file());
     assert!(out.join("dice_vs_strokes.svg").is_file());
+    assert!(out.join("dice_vs_strokes.png").is_file());
     assert!(log.contains("0 reused"), "{log}");
 
     let second = run();

@@ -4,6 +4,6 @@ mod curves;
 mod sheet;
 mod table;
 
-pub use curves::{write_curves_svg, Series};
+pub use curves::{write_curves, Series};
 pub use sheet::{contact_sheet, SheetEntry};
 pub use table::markdown;

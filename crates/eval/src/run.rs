@@ -121,8 +121,12 @@ pub mod files {
     pub const TABLE: &str = "table.md";
     /// Mean DICE after 1, 2, … strokes per dataset.
     pub const STROKE_CURVES: &str = "dice_vs_strokes.svg";
+    /// The same plot as a PNG.
+    pub const STROKE_CURVES_PNG: &str = "dice_vs_strokes.png";
     /// Mean IoU after 1, 2, … clicks per dataset.
     pub const CLICK_CURVES: &str = "iou_vs_clicks.svg";
+    /// The same plot as a PNG.
+    pub const CLICK_CURVES_PNG: &str = "iou_vs_clicks.png";
     /// The worst objects: strokes, prediction, truth.
     pub const WORST: &str = "worst.png";
 }

@@ -95,7 +95,9 @@ fn a_run_writes_every_report_and_a_rerun_reuses_its_records() {
         files::SUMMARY,
         files::TABLE,
         files::STROKE_CURVES,
+        files::STROKE_CURVES_PNG,
         files::CLICK_CURVES,
+        files::CLICK_CURVES_PNG,
         files::WORST,
     ] {
         assert!(out.join(name).exists(), "{name} written");
@@ -230,6 +232,7 @@ fn missing_predictors_skip_their_rows() {
     assert!(rows[0].cells[0].is_none() && rows[1].cells[0].is_some());
     assert!(outcome.summary.strokes.is_empty() && outcome.summary.clicks.is_empty());
     assert!(!out.join(files::STROKE_CURVES).exists());
+    assert!(!out.join(files::STROKE_CURVES_PNG).exists());
     assert!(
         out.join(files::WORST).exists(),
         "ranked by box DICE instead"

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use scribseg_eval::{write_curves_svg, Series};
+use scribseg_eval::{write_curves, Series};
 use scribseg_model::Backend;
 use scribseg_train::{read_log, train, TrainConfig, LOG_FILE};
 
@@ -116,8 +116,8 @@ pub fn run(args: Args) -> Result<()> {
     })
     .with_context(|| format!("training with {}", args.config.display()))?;
     bar.finish();
-    let curve = config.out.join("curve.svg");
-    write_curve(&config.out.join(LOG_FILE), &curve)?;
+    let curves = ["curve.svg", "curve.png"].map(|name| config.out.join(name));
+    write_curve(&config.out.join(LOG_FILE), &curves)?;
     println!(
         "done: {} steps, {} samples, best validation DICE {:.3}; checkpoints in {}",
         state.step,
@@ -125,14 +125,14 @@ pub fn run(args: Args) -> Result<()> {
         state.best_dice,
         config.out.display()
     );
-    eprintln!("curve: {}", curve.display());
+    eprintln!("curve: {} and {}", curves[0].display(), curves[1].display());
     Ok(())
 }
 
 /// Plots validation DICE (one interaction, and after one corrective
 /// scribble) and the training loss (mean between validations) against
-/// thousands of samples seen.
-fn write_curve(log: &Path, out: &Path) -> Result<()> {
+/// thousands of samples seen, to each of `out` (SVG or PNG by extension).
+fn write_curve(log: &Path, out: &[PathBuf]) -> Result<()> {
     let rows = read_log(log)?;
     let (mut dice, mut corrected, mut loss) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sum, mut count) = (0.0f64, 0usize);
@@ -153,16 +153,20 @@ fn write_curve(log: &Path, out: &Path) -> Result<()> {
         points,
         spread: Vec::new(),
     };
-    write_curves_svg(
-        out,
-        "Training",
-        "samples seen (thousands)",
-        "validation DICE / training loss",
-        &[
-            series("validation DICE, first interaction", dice),
-            series("validation DICE, one corrective scribble", corrected),
-            series("training loss (BCE)", loss),
-        ],
-    )
-    .with_context(|| format!("plotting {}", log.display()))
+    let series = [
+        series("validation DICE, first interaction", dice),
+        series("validation DICE, one corrective scribble", corrected),
+        series("training loss (BCE)", loss),
+    ];
+    for path in out {
+        write_curves(
+            path,
+            "Training",
+            "samples seen (thousands)",
+            "validation DICE / training loss",
+            &series,
+        )
+        .with_context(|| format!("plotting {}", log.display()))?;
+    }
+    Ok(())
 }

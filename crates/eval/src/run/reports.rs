@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::files;
 use crate::error::{Error, Result};
-use crate::report::{markdown, write_curves_svg, Series};
+use crate::report::{markdown, write_curves, Series};
 use crate::summary::{CurveStats, Summary};
 
 /// The mean curve of each dataset as a plot series.
@@ -43,23 +43,27 @@ pub(super) fn write_reports(summary: &Summary, out_dir: &Path) -> Result<Vec<Pat
     let plots = [
         (
             &summary.strokes,
-            files::STROKE_CURVES,
+            [files::STROKE_CURVES, files::STROKE_CURVES_PNG],
             "Mean DICE vs strokes",
             "strokes",
             "DICE",
         ),
         (
             &summary.clicks,
-            files::CLICK_CURVES,
+            [files::CLICK_CURVES, files::CLICK_CURVES_PNG],
             "Mean IoU vs clicks",
             "clicks",
             "IoU",
         ),
     ];
-    for (stats, name, title, x, y) in plots {
-        if !stats.is_empty() {
+    for (stats, names, title, x, y) in plots {
+        if stats.is_empty() {
+            continue;
+        }
+        let series = series(stats);
+        for name in names {
             let path = out_dir.join(name);
-            write_curves_svg(&path, title, x, y, &series(stats))?;
+            write_curves(&path, title, x, y, &series)?;
             written.push(path);
         }
     }
