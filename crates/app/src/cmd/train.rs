@@ -170,3 +170,42 @@ fn write_curve(log: &Path, out: &[PathBuf]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curve_is_drawn_from_the_log_as_svg_and_png() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join(LOG_FILE);
+        std::fs::write(
+            &log,
+            "step,samples,loss,lr,val_dice,val_dice_corrected\n\
+             1,16,0.60,1e-4,,\n\
+             2,32,0.40,1e-4,0.55,0.61\n\
+             3,48,0.30,1e-4,,\n\
+             4,64,0.25,1e-4,0.70,0.78\n",
+        )
+        .expect("log written");
+        let out = [dir.path().join("c.svg"), dir.path().join("c.png")];
+        write_curve(&log, &out).expect("plots");
+        let svg = std::fs::read_to_string(&out[0]).expect("svg");
+        assert!(svg.contains("training loss (BCE)"), "{svg}");
+        let png = image::open(&out[1]).expect("a PNG");
+        assert!(png.width() > 0 && png.height() > 0);
+    }
+
+    #[test]
+    fn a_half_written_log_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join(LOG_FILE);
+        std::fs::write(
+            &log,
+            "step,samples,loss,lr,val_dice,val_dice_corrected\n1,16,0.6",
+        )
+        .unwrap();
+        let err = write_curve(&log, &[dir.path().join("c.svg")]).expect_err("bad log");
+        assert!(format!("{err:#}").contains("line 2"), "{err:#}");
+    }
+}
