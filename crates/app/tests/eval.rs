@@ -111,3 +111,56 @@ fn scribble_weights_are_refused_as_a_baseline() {
         "{log}"
     );
 }
+
+#[test]
+fn another_crop_context_is_another_predictor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture(dir.path());
+    let (config, weights, out) = (
+        dir.path().join("data.toml"),
+        dir.path().join("weights"),
+        dir.path().join("out"),
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--config",
+            s(&config),
+            "--weights",
+            s(&weights),
+            "--on",
+            "test",
+            "--strokes",
+            "1",
+            "--seeds",
+            "1",
+            "--clicks",
+            "0",
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        scribseg(&args)
+    };
+    let wide = run(&["--context", "1.0"]);
+    assert!(wide.status.success(), "{}", stderr(&wide));
+    let records = std::fs::read_to_string(out.join("records.jsonl")).expect("records");
+    assert!(records.contains(", context 1\""), "{records}");
+    assert!(!records.contains("\"clicks\""), "--clicks 0 runs none");
+
+    let default = run(&[]);
+    assert!(!default.status.success());
+    assert!(
+        stderr(&default).contains("context 1"),
+        "{}",
+        stderr(&default)
+    );
+
+    let negative = run(&["--context=-0.5"]);
+    assert!(!negative.status.success());
+    assert!(
+        stderr(&negative).contains("--context must be a non-negative number"),
+        "{}",
+        stderr(&negative)
+    );
+}

@@ -163,10 +163,11 @@ fn run_method(
 
 /// Seeds a method runs with: all for the random scribbles, one otherwise.
 fn seeds(config: &EvalConfig, method: Method) -> u64 {
-    if method == Method::Scribble {
-        config.seeds
-    } else {
-        1
+    match method {
+        Method::Scribble => config.seeds,
+        // No clicks allowed: the protocol is left out.
+        Method::Clicks if config.clicks.max_clicks == 0 => 0,
+        _ => 1,
     }
 }
 

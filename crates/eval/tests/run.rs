@@ -238,3 +238,24 @@ fn missing_predictors_skip_their_rows() {
         "ranked by box DICE instead"
     );
 }
+
+#[test]
+fn zero_clicks_leave_the_click_protocol_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (data, out) = (dir.path().join("tiny"), dir.path().join("out"));
+    write_folder(&data);
+    let mut scribble = StandIn::new(&objects(&data), 3.0, true);
+    let mut predictors = Predictors {
+        scribble: Some(&mut scribble),
+        ..Predictors::default()
+    };
+    let mut config = config(&data);
+    config.clicks.max_clicks = 0;
+    let outcome = run_eval(&config, &mut predictors, &out, &mut |_| {}).expect("runs");
+    // Per object: the 2 scribble seeds only.
+    assert_eq!(outcome.computed, 6);
+    assert!(outcome.summary.clicks.is_empty() && !outcome.summary.strokes.is_empty());
+    assert!(!out.join(files::CLICK_CURVES).exists());
+    let records = std::fs::read_to_string(out.join(files::RECORDS)).expect("records");
+    assert!(!records.contains("\"clicks\""), "{records}");
+}

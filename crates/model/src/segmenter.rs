@@ -252,6 +252,13 @@ impl Segmenter {
         Ok(self)
     }
 
+    /// Crops with this context around the strokes
+    /// ([`SegmenterConfig::context`]).
+    pub fn with_context(mut self, context: f32) -> Self {
+        self.config.context = context;
+        self
+    }
+
     /// Turns the coarse-to-fine second pass on (with this context) or off
     /// ([`SegmenterConfig::refine`]).
     pub fn with_refine(mut self, context: Option<f32>) -> Self {

@@ -69,12 +69,20 @@ pub struct Args {
     /// experiment: off by default).
     #[arg(long, value_name = "CONTEXT")]
     refine: Option<f32>,
+    /// Context of the scribble network's crop around the strokes, as a
+    /// fraction of their extent on each side [default: the Segmenter's, 0.6].
+    #[arg(long)]
+    context: Option<f32>,
     /// Which networks to run.
     #[arg(long, value_enum, default_value_t = Input::Scribble)]
     input: Input,
     /// Strokes per object in the DICE-vs-strokes curves (the first scribble included).
     #[arg(long, default_value_t = 20)]
     strokes: usize,
+    /// At most this many clicks in the click protocol (the field's 20); 0
+    /// leaves the protocol out (most of a run's time on the split datasets).
+    #[arg(long, default_value_t = 20)]
+    clicks: usize,
     /// Runs of the random protocols per object, for mean ± standard deviation.
     #[arg(long, default_value_t = 3)]
     seeds: u64,
@@ -82,7 +90,7 @@ pub struct Args {
     #[arg(long)]
     max_images: Option<usize>,
     /// Output folder: table.md, summary.json, records.jsonl (an interrupted
-    /// run resumes from it), curves (SVG) and worst.png.
+    /// run resumes from it), curves (SVG and PNG) and worst.png.
     #[arg(long)]
     out: PathBuf,
 }
@@ -111,13 +119,15 @@ pub fn run(args: Args) -> Result<()> {
     let mut config = EvalConfig::new(datasets);
     config.seeds = args.seeds;
     config.strokes.max_strokes = args.strokes;
+    config.clicks.max_clicks = args.clicks;
     config.max_images = args.max_images;
 
     let wants = |input: Input| args.input == input || args.input == Input::All;
     let mut scribble = wants(Input::Scribble)
         .then(|| Network::load(InputKind::Scribble, args.weights.clone(), args.precision))
         .transpose()?
-        .map(|network| network.with_refine(args.refine));
+        .map(|network| network.with_crop(args.context, args.refine))
+        .transpose()?;
     let mut boxes = wants(Input::Box)
         .then(|| {
             let weights = required(&args.box_weights, "--box-weights")?;
@@ -185,12 +195,22 @@ impl Network {
         })
     }
 
-    /// The same network with the coarse-to-fine pass set (see `--refine`).
-    fn with_refine(self, context: Option<f32>) -> Self {
-        Self {
-            segmenter: self.segmenter.with_refine(context),
-            ..self
+    /// The same network with another crop context and coarse-to-fine pass
+    /// (`--context`, `--refine`), named with them so that an output folder's
+    /// records of one crop rule are never taken for another's.
+    fn with_crop(mut self, context: Option<f32>, refine: Option<f32>) -> Result<Self> {
+        if let Some(context) = context {
+            if !(context.is_finite() && context >= 0.0) {
+                bail!("--context must be a non-negative number, not {context}");
+            }
+            self.segmenter = self.segmenter.with_context(context);
+            self.name = format!("{}, context {context}", self.name);
         }
+        if let Some(refine) = refine {
+            self.segmenter = self.segmenter.with_refine(Some(refine));
+            self.name = format!("{}, refine {refine}", self.name);
+        }
+        Ok(self)
     }
 }
 
