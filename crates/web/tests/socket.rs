@@ -176,14 +176,14 @@ async fn on_a_large_image_a_frame_carries_only_the_region_of_the_crops() {
     };
     let word = |i: usize| u32::from_le_bytes(frame[4 * i..4 * i + 4].try_into().expect("4 bytes"));
     assert_eq!((word(2), word(3)), (w, h));
-    // The stroke's crop: 41 px × 2.2 ≈ 90 px around (1020.5, 1000.5).
+    // The stroke's crop: 41 px × 1.8 ≈ 74 px around (1020.5, 1000.5).
     let (x0, y0, rw, rh) = (word(4), word(5), word(6), word(7));
     assert!(
-        (970..=980).contains(&x0) && (950..=960).contains(&y0),
+        (980..=986).contains(&x0) && (960..=966).contains(&y0),
         "{x0}, {y0}"
     );
     assert!(
-        (90..=92).contains(&rw) && (90..=92).contains(&rh),
+        (73..=76).contains(&rw) && (73..=76).contains(&rh),
         "{rw} × {rh}"
     );
     assert!(frame.len() <= 32 + 5 * (rw * rh) as usize);

@@ -69,8 +69,8 @@ pub struct Args {
     /// experiment: off by default).
     #[arg(long, value_name = "CONTEXT")]
     refine: Option<f32>,
-    /// Context of the scribble network's crop around the strokes, as a
-    /// fraction of their extent on each side [default: the Segmenter's, 0.6].
+    /// Context of every network's crop around its strokes or prompt, as a
+    /// fraction of their extent on each side [default: the Segmenter's].
     #[arg(long)]
     context: Option<f32>,
     /// Which networks to run.
@@ -133,12 +133,16 @@ pub fn run(args: Args) -> Result<()> {
             let weights = required(&args.box_weights, "--box-weights")?;
             Network::load(InputKind::Box, Some(weights), args.precision)
         })
+        .transpose()?
+        .map(|network| network.with_crop(args.context, None))
         .transpose()?;
     let mut extremes = wants(Input::Extremes)
         .then(|| {
             let weights = required(&args.extremes_weights, "--extremes-weights")?;
             Network::load(InputKind::Extremes, Some(weights), args.precision)
         })
+        .transpose()?
+        .map(|network| network.with_crop(args.context, None))
         .transpose()?;
     let mut predictors = Predictors {
         scribble: scribble.as_mut().map(|p| p as &mut dyn Predictor),
@@ -203,7 +207,11 @@ impl Network {
             if !(context.is_finite() && context >= 0.0) {
                 bail!("--context must be a non-negative number, not {context}");
             }
-            self.segmenter = self.segmenter.with_context(context);
+            self.segmenter = if self.prompts {
+                self.segmenter.with_prompt_context(context)
+            } else {
+                self.segmenter.with_context(context)
+            };
             self.name = format!("{}, context {context}", self.name);
         }
         if let Some(refine) = refine {

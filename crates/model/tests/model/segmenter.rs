@@ -67,7 +67,7 @@ fn on_a_huge_image_a_label_lives_in_its_crop_only() {
     )]];
     let out = segmenter.segment(&image(4000, 3000), &labels);
     let p = &out.probabilities[0];
-    // The crop is 41 px × 2.2 ≈ 90 px around the stroke.
+    // The crop is 41 px × 1.8 ≈ 74 px around the stroke.
     assert!(p.get(1020, 1005) > 0.0);
     assert_eq!(p.get(1200, 1005), 0.0);
     assert_eq!(p.get(3000, 2500), 0.0);
@@ -137,7 +137,9 @@ fn prompts_give_a_map_around_the_object() {
         let p = segmenter.segment_prompt(&img, &prompt);
         assert_eq!((p.width(), p.height()), (200, 150));
         assert!(p.get(90, 65) > 0.0, "{prompt:?}");
-        // The crop is the 60-px box × 2.2 around its centre (90, 65).
+        // The crop is the 60-px box × 2.2 (the prompt's context, 0.6) around
+        // its centre (90, 65): x 24..156, wider than the strokes' 1.8 would give.
+        assert!(p.get(30, 65) > 0.0, "{prompt:?}");
         assert_eq!(p.get(5, 5), 0.0, "{prompt:?}");
     }
 }
@@ -227,9 +229,9 @@ fn the_crop_segmentation_gives_the_full_label_map_inside_its_region_and_zero_out
         "a label without strokes has no crop"
     );
     let region = crops.region().expect("two labels have crops");
-    // The union of the 134.2-px window around the first stroke (61 px × 2.2,
+    // The union of the 109.8-px window around the first stroke (61 px × 1.8,
     // centred on (130.5, 135.5)) and the 48-px one around the click.
-    assert_eq!((region.x0, region.y0), (63, 68));
+    assert_eq!((region.x0, region.y0), (75, 80));
     assert_eq!((region.x1, region.y1), (625, 525));
     let part = crops.label_map_in(region);
     for y in 0..700 {
