@@ -113,7 +113,7 @@ fn scribble_weights_are_refused_as_a_baseline() {
 }
 
 #[test]
-fn another_crop_context_is_another_predictor() {
+fn another_crop_context_or_no_flip_is_another_predictor() {
     let dir = tempfile::tempdir().expect("tempdir");
     fixture(dir.path());
     let (config, weights, out) = (
@@ -154,6 +154,14 @@ fn another_crop_context_is_another_predictor() {
         stderr(&default).contains("context 1"),
         "{}",
         stderr(&default)
+    );
+
+    let unflipped = run(&["--context", "1.0", "--no-flip"]);
+    assert!(!unflipped.status.success());
+    assert!(
+        stderr(&unflipped).contains("no flip"),
+        "{}",
+        stderr(&unflipped)
     );
 
     let negative = run(&["--context=-0.5"]);

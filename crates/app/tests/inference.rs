@@ -123,6 +123,7 @@ fn bench_prints_the_documented_json_keys() {
         "forward_batch4_ms_median",
         "segmenter_ms_median",
         "segmenter_one_label_changed_ms_median",
+        "segmenter_one_label_changed_no_flip_ms_median",
         "simulate_128_per_s",
     ] {
         assert!(

@@ -14,7 +14,6 @@
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
-use burn::tensor::activation::sigmoid;
 use burn::tensor::Device;
 use image::RgbImage;
 use scribseg_data::{crop_rgb, Window};
@@ -52,6 +51,12 @@ pub struct SegmenterConfig {
     /// context, instead of the strokes' guess of the object's extent. Off by
     /// default: an experiment of the model issue (`scribseg eval --refine`).
     pub refine: Option<f32>,
+    /// Test-time flip: each crop also runs mirrored left to right, and the
+    /// two logits (the mirrored one mirrored back) are averaged. Twice the
+    /// network's work for each changed label, for 0.007 more mean DICE on
+    /// the validation split with one scribble and after one correction
+    /// (MODEL.md); on by default.
+    pub flip: bool,
 }
 
 impl Default for SegmenterConfig {
@@ -62,6 +67,7 @@ impl Default for SegmenterConfig {
             min_side: 48.0,
             threshold: 0.5,
             refine: None,
+            flip: true,
         }
     }
 }
@@ -303,6 +309,17 @@ impl Segmenter {
         }
     }
 
+    /// Turns the test-time flip on or off ([`SegmenterConfig::flip`]).
+    pub fn with_flip(mut self, flip: bool) -> Self {
+        self.config.flip = flip;
+        // Probabilities cached with the other setting are not this one's.
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self
+    }
+
     /// The network.
     pub fn model(&self) -> &UNet {
         &self.model
@@ -458,12 +475,39 @@ impl Segmenter {
     }
 
     /// The network's probabilities for a batch of inputs ([`SAMPLE_VALUES`]
-    /// each), [`CROP_PIXELS`] per input.
+    /// each), [`CROP_PIXELS`] per input; with the test-time flip, the
+    /// sigmoid of the mean of each crop's logits and its mirror image's.
     fn probabilities(&self, values: &[f32]) -> Vec<f32> {
+        let mut logits = if self.config.flip {
+            let direct_len = values.len() / SAMPLE_VALUES * CROP_PIXELS;
+            let mut both = values.to_vec();
+            both.extend_from_slice(values);
+            mirror_rows(&mut both[values.len()..]);
+            let mut logits = self.logits(&both);
+            let (direct, mirrored) = logits.split_at_mut(direct_len);
+            mirror_rows(mirrored);
+            for (d, m) in direct.iter_mut().zip(mirrored.iter()) {
+                *d = 0.5 * (*d + m);
+            }
+            logits.truncate(direct_len);
+            logits
+        } else {
+            self.logits(values)
+        };
+        for v in &mut logits {
+            *v = 1.0 / (1.0 + (-*v).exp());
+        }
+        logits
+    }
+
+    /// The network's logits for a batch of inputs ([`SAMPLE_VALUES`] each),
+    /// [`CROP_PIXELS`] per input.
+    fn logits(&self, values: &[f32]) -> Vec<f32> {
         match &self.engine {
             Engine::Burn(device) => {
                 let input = batch_tensor(values.to_vec(), INPUT_SIZE, device);
-                sigmoid(self.model.forward(input))
+                self.model
+                    .forward(input)
                     .into_data()
                     .try_into_vec::<f32>()
                     .expect("the network computes in f32")
@@ -476,12 +520,16 @@ impl Segmenter {
                     [batch, 4, INPUT_SIZE, INPUT_SIZE],
                     &mut logits,
                 );
-                for v in &mut logits {
-                    *v = 1.0 / (1.0 + (-*v).exp());
-                }
                 logits
             }
         }
+    }
+}
+
+/// Mirrors planes of the network's width left to right, row by row.
+fn mirror_rows(planes: &mut [f32]) {
+    for row in planes.chunks_exact_mut(INPUT_SIZE) {
+        row.reverse();
     }
 }
 
@@ -515,8 +563,6 @@ impl Prompt {
     }
 }
 
-/// The fourth channel for label `k` in `window`: its positive strokes +1,
-/// every other label's positive strokes and its own negative strokes −1.
 /// The points of a label's positive strokes (those its crop follows).
 fn positive_points(strokes: &[Stroke]) -> impl Iterator<Item = Point> + '_ {
     strokes
@@ -552,6 +598,8 @@ fn object_window(
     stroke_window(corners.into_iter().chain(positive_points(strokes)), config)
 }
 
+/// The fourth channel for label `k` in `window`: its positive strokes +1,
+/// every other label's positive strokes and its own negative strokes −1.
 fn interaction_channel(labels: &[Vec<Stroke>], k: usize, window: &Window) -> Plane {
     let transform = window.transform(INPUT_SIZE, INPUT_SIZE);
     let mut channel = Plane::new(INPUT_SIZE, INPUT_SIZE);
@@ -816,6 +864,43 @@ mod tests {
         assert_eq!(plane.get(149, 79), 0.75);
         assert_eq!(plane.get(150, 10), 0.0);
         assert_eq!(plane.get(60, 80), 0.0);
+    }
+
+    #[test]
+    fn the_test_time_flip_makes_the_answer_mirror_symmetric() {
+        // P(mirrored input) = mirrored P(input) holds exactly with the flip
+        // (a + b = b + a in floating point), and not for a random network
+        // without it.
+        let model = crate::UNetConfig::new().init(&Device::flex());
+        let mut state = 0x2545_f491_u32;
+        let input: Vec<f32> = (0..2 * SAMPLE_VALUES)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as f32 / u32::MAX as f32 - 0.5
+            })
+            .collect();
+        let mut mirrored = input.clone();
+        mirror_rows(&mut mirrored);
+        for flip in [true, false] {
+            let segmenter = Segmenter::fast(model.clone(), SegmenterConfig::default())
+                .with_cache_capacity(0)
+                .with_flip(flip);
+            let mut direct = segmenter.probabilities(&input);
+            mirror_rows(&mut direct);
+            let of_mirrored = segmenter.probabilities(&mirrored);
+            let max_diff = direct
+                .iter()
+                .zip(&of_mirrored)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            if flip {
+                assert!(max_diff < 1e-6, "with the flip: {max_diff}");
+            } else {
+                assert!(max_diff > 1e-3, "without the flip: {max_diff}");
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `scribseg bench`: the speed figures of this machine — the network's
 //! forward pass (burn's CPU backend and the fast CPU path in fp32 and in the
-//! precision asked for, batch 1 and 4), a full `Segmenter` call and the
-//! scribble simulator's rate.
+//! precision asked for, batch 1 and 4), full `Segmenter` calls (with the
+//! test-time flip, and one without) and the scribble simulator's rate.
 
 use std::time::{Duration, Instant};
 
@@ -108,18 +108,26 @@ pub fn run(args: Args) -> Result<()> {
     ));
     // As in the annotator while one label is drawn: its stroke changes at
     // every call (64 distinct strokes in turn, more than the cache holds),
-    // the other two labels come from the crop cache.
-    let cached = Segmenter::fast(model, SegmenterConfig::default()).with_precision(precision)?;
+    // the other two labels come from the crop cache. With the test-time flip
+    // (the default) and without it.
     let mut labels = labels;
-    let mut call = 0u16;
-    figures.push((
-        "segmenter_one_label_changed_ms_median",
-        median_ms(runs, || {
-            call += 1;
-            labels[0][0] = line(100.0 + f32::from(call % 64), 120.0, 300.0, 200.0);
-            cached.segment(&image, &labels);
-        }),
-    ));
+    for (flip, key) in [
+        (true, "segmenter_one_label_changed_ms_median"),
+        (false, "segmenter_one_label_changed_no_flip_ms_median"),
+    ] {
+        let cached = Segmenter::fast(model.clone(), SegmenterConfig::default())
+            .with_precision(precision)?
+            .with_flip(flip);
+        let mut call = 0u16;
+        figures.push((
+            key,
+            median_ms(runs, || {
+                call += 1;
+                labels[0][0] = line(100.0 + f32::from(call % 64), 120.0, 300.0, 200.0);
+                cached.segment(&image, &labels);
+            }),
+        ));
+    }
 
     if let Some(backend) = args.gpu {
         let gpu = backend.device()?;
@@ -159,7 +167,7 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         println!("threads: {}, precision: {precision}", fast.threads());
         for (k, v) in &figures {
-            println!("{k:40} {v:10.2}");
+            println!("{k:48} {v:10.2}");
         }
     }
     Ok(())

@@ -14,7 +14,7 @@ use scribseg_eval::{
 use scribseg_model::{InputKind, Prompt, Segmenter};
 use scribseg_sim::Plane;
 
-use crate::weights::{self, PrecisionFlag};
+use crate::weights::{self, InferenceFlags};
 
 /// Which networks to evaluate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -63,7 +63,7 @@ pub struct Args {
     #[arg(long)]
     extremes_weights: Option<PathBuf>,
     #[command(flatten)]
-    precision: PrecisionFlag,
+    inference: InferenceFlags,
     /// Coarse-to-fine for the scribble network: a second pass on a crop
     /// around the first pass's predicted object, with this context (an
     /// experiment: off by default).
@@ -124,14 +124,14 @@ pub fn run(args: Args) -> Result<()> {
 
     let wants = |input: Input| args.input == input || args.input == Input::All;
     let mut scribble = wants(Input::Scribble)
-        .then(|| Network::load(InputKind::Scribble, args.weights.clone(), args.precision))
+        .then(|| Network::load(InputKind::Scribble, args.weights.clone(), args.inference))
         .transpose()?
         .map(|network| network.with_crop(args.context, args.refine))
         .transpose()?;
     let mut boxes = wants(Input::Box)
         .then(|| {
             let weights = required(&args.box_weights, "--box-weights")?;
-            Network::load(InputKind::Box, Some(weights), args.precision)
+            Network::load(InputKind::Box, Some(weights), args.inference)
         })
         .transpose()?
         .map(|network| network.with_crop(args.context, None))
@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut extremes = wants(Input::Extremes)
         .then(|| {
             let weights = required(&args.extremes_weights, "--extremes-weights")?;
-            Network::load(InputKind::Extremes, Some(weights), args.precision)
+            Network::load(InputKind::Extremes, Some(weights), args.inference)
         })
         .transpose()?
         .map(|network| network.with_crop(args.context, None))
@@ -190,10 +190,13 @@ struct Network {
 }
 
 impl Network {
-    fn load(kind: InputKind, weights: Option<PathBuf>, precision: PrecisionFlag) -> Result<Self> {
-        let (segmenter, dir) = weights::load_segmenter(weights, kind, precision)?;
+    fn load(kind: InputKind, weights: Option<PathBuf>, flags: InferenceFlags) -> Result<Self> {
+        let (segmenter, dir) = weights::load_segmenter(weights, kind, flags)?;
+        // Named when off, so that records without the flip are never taken
+        // for the default's.
+        let flip = if flags.no_flip { ", no flip" } else { "" };
         Ok(Self {
-            name: format!("{kind} ({})", dir.display()),
+            name: format!("{kind} ({}){flip}", dir.display()),
             segmenter,
             prompts: kind != InputKind::Scribble,
         })

@@ -8,7 +8,7 @@ use scribseg_model::InputKind;
 use scribseg_sim::{Point, Polarity, Stroke};
 
 use crate::imageio;
-use crate::weights::{self, PrecisionFlag};
+use crate::weights::{self, InferenceFlags};
 
 /// Flags of `scribseg segment`.
 #[derive(clap::Args, Debug)]
@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long)]
     weights: Option<PathBuf>,
     #[command(flatten)]
-    precision: PrecisionFlag,
+    inference: InferenceFlags,
     /// The label map: 8-bit PNG, k where label k is the most probable and
     /// above 0.5, else 0.
     #[arg(long)]
@@ -41,7 +41,7 @@ pub fn run(args: Args) -> Result<()> {
     let image = imageio::read_rgb(&args.image)?;
     let labels = read_stroke_labels(&args.strokes, image.dimensions())?;
     let (segmenter, _) =
-        weights::load_segmenter(args.weights, InputKind::Scribble, args.precision)?;
+        weights::load_segmenter(args.weights, InputKind::Scribble, args.inference)?;
     let segmentation = segmenter.segment(&image, &labels);
 
     let (w, h) = image.dimensions();

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use scribseg_model::InputKind;
 use scribseg_web::{Model, ServeOptions};
 
-use crate::weights::{self, PrecisionFlag};
+use crate::weights::{self, InferenceFlags};
 
 /// Flags of `scribseg serve`.
 #[derive(clap::Args, Debug)]
@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long)]
     weights: Option<PathBuf>,
     #[command(flatten)]
-    precision: PrecisionFlag,
+    inference: InferenceFlags,
     /// The largest image upload, in MiB.
     #[arg(long, default_value_t = 64)]
     max_upload_mib: usize,
@@ -43,7 +43,7 @@ pub struct Args {
 /// Runs `scribseg serve` until Ctrl-C.
 pub fn run(args: Args) -> Result<()> {
     let (segmenter, dir) =
-        weights::load_segmenter(args.weights, InputKind::Scribble, args.precision)?;
+        weights::load_segmenter(args.weights, InputKind::Scribble, args.inference)?;
     let model = Arc::new(Model::new(segmenter, dir.display().to_string()));
     let db = match args.db {
         Some(db) => db,
