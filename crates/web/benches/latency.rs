@@ -3,8 +3,10 @@
 //! to receiving the first label map that includes it (a later state's
 //! answer counts, as the server coalesces). Prints p50/p95/max.
 //!
-//! `cargo bench -p scribseg-web --bench latency` (random weights), or with
-//! `SCRIBSEG_WEIGHTS=weights/default` for a checkpoint.
+//! `cargo bench -p scribseg-web --bench latency` (random weights, burn's
+//! backend), or with `SCRIBSEG_WEIGHTS=weights/default` for a checkpoint run
+//! as `scribseg serve` runs it (the fast CPU path at this CPU's fastest
+//! precision, the test-time flip on).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 use burn::tensor::Device;
 use futures_util::{SinkExt, StreamExt};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use scribseg_model::fast::Precision;
 use scribseg_model::{Segmenter, SegmenterConfig, UNetConfig};
 use scribseg_web::{router, AppState, Model, NewLabel, Store};
 use serde_json::json;
@@ -24,10 +27,13 @@ fn model() -> Model {
     match std::env::var_os("SCRIBSEG_WEIGHTS") {
         Some(dir) => {
             let name = dir.to_string_lossy().into_owned();
-            Model::new(
-                Segmenter::load(&dir, SegmenterConfig::default()).expect("load the checkpoint"),
-                name,
-            )
+            // As `scribseg serve` runs it: the default crop rule and flip, at
+            // this CPU's fastest precision.
+            let segmenter = Segmenter::load(&dir, SegmenterConfig::default())
+                .expect("load the checkpoint")
+                .with_precision(Precision::fastest())
+                .expect("the fastest precision runs here");
+            Model::new(segmenter, name)
         }
         None => {
             let device = Device::flex();
