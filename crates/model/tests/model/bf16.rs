@@ -9,8 +9,10 @@
 //! depends on the weights: with the 40,000-sample weights the mean over the 304 objects was
 //! 0.997 and the worst object 0.98; with the 86,048-sample weights the means were again 0.997
 //! and the worst object (davis/blackswan-00040_0) 0.966; with the 130,848-sample weights the
-//! pooled IoUs are 0.996–0.997 and the worst object (grabcut/teddy_0) 0.982. Skipped (with a line saying so)
-//! on a CPU without AVX-512 BF16, where `Precision::Bf16` is refused.
+//! pooled IoUs are 0.996–0.997 and the worst object (grabcut/teddy_0) 0.982; with the
+//! 159,648-sample weights and the test-time flip, 0.995–0.997 and davis/blackswan-00004_0 at
+//! 0.974. Skipped (with a line saying so) on a CPU without AVX-512 BF16, where
+//! `Precision::Bf16` is refused.
 
 use std::path::PathBuf;
 
