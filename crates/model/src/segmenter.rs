@@ -12,7 +12,7 @@
 //! outputs are probabilities.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use burn::tensor::Device;
 use image::RgbImage;
@@ -258,10 +258,7 @@ impl Segmenter {
             }
         }
         // Probabilities cached at another precision are not this one's.
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.cache().clear();
         Ok(self)
     }
 
@@ -313,11 +310,14 @@ impl Segmenter {
     pub fn with_flip(mut self, flip: bool) -> Self {
         self.config.flip = flip;
         // Probabilities cached with the other setting are not this one's.
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.cache().clear();
         self
+    }
+
+    /// The crop cache, locked (a poisoned lock is taken over, as for the
+    /// fast path's buffers).
+    fn cache(&self) -> MutexGuard<'_, CropCache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The network.
@@ -439,7 +439,7 @@ impl Segmenter {
         }
         let crops = values.len() / SAMPLE_VALUES;
         let mut out = vec![0.0; crops * CROP_PIXELS];
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self.cache();
         cache.reserve(crops);
         let mut missing = Vec::new();
         for (i, (input, output)) in values
