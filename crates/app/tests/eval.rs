@@ -113,7 +113,7 @@ fn scribble_weights_are_refused_as_a_baseline() {
 }
 
 #[test]
-fn another_crop_context_or_no_flip_is_another_predictor() {
+fn another_crop_context_flip_or_threshold_is_another_predictor() {
     let dir = tempfile::tempdir().expect("tempdir");
     fixture(dir.path());
     let (config, weights, out) = (
@@ -162,6 +162,18 @@ fn another_crop_context_or_no_flip_is_another_predictor() {
         stderr(&unflipped).contains("no flip"),
         "{}",
         stderr(&unflipped)
+    );
+
+    let cut = run(&["--context", "1.0", "--threshold", "0.9"]);
+    assert!(!cut.status.success());
+    assert!(stderr(&cut).contains("threshold 0.9"), "{}", stderr(&cut));
+
+    let beyond = run(&["--threshold", "1.5"]);
+    assert!(!beyond.status.success());
+    assert!(
+        stderr(&beyond).contains("--threshold must lie strictly between 0 and 1"),
+        "{}",
+        stderr(&beyond)
     );
 
     let negative = run(&["--context=-0.5"]);

@@ -11,7 +11,7 @@
 use scribseg_sim::{distance_to_background, Mask, Plane, Point, Polarity, Stroke};
 
 use crate::error::Result;
-use crate::object::{EvalObject, THRESHOLD};
+use crate::object::EvalObject;
 use crate::predictor::{Interaction, Predictor};
 use crate::trace::{scored_call, Stop, Trace};
 
@@ -140,7 +140,7 @@ pub fn run_clicks(
         if steps.len() == protocol.max_clicks {
             break Stop::Budget;
         }
-        let prediction = map.threshold(THRESHOLD);
+        let prediction = map.threshold(predictor.threshold());
         let Some(click) = next_click(&object.truth, object.ignore.as_ref(), &prediction, &clicked)
         else {
             break Stop::NoErrorLeft;

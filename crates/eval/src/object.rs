@@ -7,7 +7,8 @@ use scribseg_sim::{Mask, Plane};
 
 use crate::metrics::Confusion;
 
-/// The probability above which a pixel is predicted object.
+/// The probability above which a pixel is predicted object, unless the
+/// predictor says otherwise ([`crate::Predictor::threshold`]).
 pub const THRESHOLD: f32 = 0.5;
 
 /// An object of an evaluation dataset, at the image's full resolution.
@@ -33,9 +34,9 @@ impl EvalObject {
         format!("{}/{}", self.dataset, self.id)
     }
 
-    /// The confusion counts of a probability map thresholded at [`THRESHOLD`].
-    pub fn score(&self, map: &Plane) -> Confusion {
-        self.score_mask(&map.threshold(THRESHOLD))
+    /// The confusion counts of a probability map thresholded at `threshold`.
+    pub fn score(&self, map: &Plane, threshold: f32) -> Confusion {
+        self.score_mask(&map.threshold(threshold))
     }
 
     /// The confusion counts of a binary prediction.
@@ -84,7 +85,7 @@ mod tests {
         let cleaned = object.without_ignored_error(&map);
         assert_eq!(cleaned.as_slice(), &[0.9, 1.0, 0.0, 0.3]);
         // Scoring skips the same pixels: pixel 0 right, pixel 3 right.
-        assert_eq!(object.score(&map).dice(), 1.0);
+        assert_eq!(object.score(&map, THRESHOLD).dice(), 1.0);
         assert_eq!(object.name(), "d/i_0");
     }
 }

@@ -6,6 +6,7 @@ use image::RgbImage;
 use scribseg_sim::{BoxPrompt, ExtremePoints, Plane, Stroke};
 
 use crate::error::{Error, PredictorError, Result};
+use crate::object::THRESHOLD;
 
 /// What the user has given so far, in the image's pixel frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +28,12 @@ pub enum Interaction {
 pub trait Predictor {
     /// A short name for reports and error messages (`"unet-scribble"`).
     fn name(&self) -> &str;
+
+    /// The probability above which a pixel of its maps counts as object
+    /// when they are scored: the threshold its users' masks are cut at.
+    fn threshold(&self) -> f32 {
+        THRESHOLD
+    }
 
     /// Object probabilities in `[0, 1]`, one per pixel of `image` (same
     /// width and height). A predictor that cannot use an interaction kind

@@ -71,7 +71,7 @@ pub(crate) fn scored_call(
     strokes_added: usize,
 ) -> Result<(Step, Plane)> {
     let timed = predict_timed(predictor, &object.image, interaction, &object.name())?;
-    let c: Confusion = object.score(&timed.map);
+    let c: Confusion = object.score(&timed.map, predictor.threshold());
     let step = Step {
         dice: c.dice(),
         iou: c.iou(),
@@ -79,4 +79,61 @@ pub(crate) fn scored_call(
         strokes_added,
     };
     Ok((step, timed.map))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use image::RgbImage;
+    use scribseg_sim::Mask;
+
+    use super::*;
+    use crate::error::PredictorError;
+
+    /// Probability 0.45 on every pixel, cut where `threshold` says.
+    struct Uncertain {
+        threshold: f32,
+    }
+
+    impl Predictor for Uncertain {
+        fn name(&self) -> &str {
+            "uncertain"
+        }
+
+        fn threshold(&self) -> f32 {
+            self.threshold
+        }
+
+        fn predict(
+            &mut self,
+            image: &RgbImage,
+            _interaction: &Interaction,
+        ) -> std::result::Result<Plane, PredictorError> {
+            let (w, h) = (image.width() as usize, image.height() as usize);
+            Ok(Plane::from_vec(w, h, vec![0.45; w * h]).expect("w × h values"))
+        }
+    }
+
+    #[test]
+    fn a_call_is_scored_at_the_predictors_threshold() {
+        let object = EvalObject {
+            dataset: "d".into(),
+            image_id: "i".into(),
+            id: "i_0".into(),
+            image: Arc::new(RgbImage::new(4, 3)),
+            truth: Mask::from_fn(4, 3, |_, _| true),
+            ignore: None,
+        };
+        let strokes = Interaction::Strokes(Vec::new());
+        let score = |threshold| {
+            let mut predictor = Uncertain { threshold };
+            scored_call(&mut predictor, &object, &strokes, 1)
+                .expect("a map of the image's size")
+                .0
+                .dice
+        };
+        assert_eq!(score(0.4), 1.0);
+        assert_eq!(score(0.5), 0.0);
+    }
 }

@@ -8,14 +8,31 @@ use scribseg_train::TrainConfig;
 
 /// Every training configuration in `configs/` (`default.toml` is the data
 /// configuration) and the input kind it trains.
-const CONFIGS: [(&str, InputKind); 6] = [
+const CONFIGS: [(&str, InputKind); 8] = [
     ("train.toml", InputKind::Scribble),
     ("finetune.toml", InputKind::Scribble),
     ("continue.toml", InputKind::Scribble),
+    ("torch.toml", InputKind::Scribble),
+    ("torch-tight.toml", InputKind::Scribble),
     ("gpu.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
 ];
+
+#[test]
+fn every_training_config_is_checked() {
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut found: Vec<String> = std::fs::read_dir(&configs)
+        .expect("configs/ is readable")
+        .map(|entry| entry.expect("configs/ lists").file_name())
+        .filter_map(|name| name.into_string().ok())
+        .filter(|name| name.ends_with(".toml") && name != "default.toml")
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = CONFIGS.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(found, listed, "configs/ and CONFIGS differ");
+}
 
 #[test]
 fn committed_training_configs_load_and_start_from_committed_weights() {

@@ -192,11 +192,15 @@ struct Network {
 impl Network {
     fn load(kind: InputKind, weights: Option<PathBuf>, flags: InferenceFlags) -> Result<Self> {
         let (segmenter, dir) = weights::load_segmenter(weights, kind, flags)?;
-        // Named when off, so that records without the flip are never taken
-        // for the default's.
+        // Named when off the defaults, so that records of one setting are
+        // never taken for another's.
         let flip = if flags.no_flip { ", no flip" } else { "" };
+        let threshold = flags
+            .threshold
+            .map(|t| format!(", threshold {t}"))
+            .unwrap_or_default();
         Ok(Self {
-            name: format!("{kind} ({}){flip}", dir.display()),
+            name: format!("{kind} ({}){flip}{threshold}", dir.display()),
             segmenter,
             prompts: kind != InputKind::Scribble,
         })
@@ -228,6 +232,10 @@ impl Network {
 impl Predictor for Network {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn threshold(&self) -> f32 {
+        self.segmenter.config().threshold
     }
 
     fn predict(

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use super::{files, EvalConfig, Predictors};
 use crate::dataset::EvalDataset;
 use crate::error::{Error, Result};
-use crate::object::THRESHOLD;
 use crate::predictor::{predict_timed, Interaction};
 use crate::prompts::PromptKind;
 use crate::record::{score_after, Method, ObjectRecord};
@@ -76,7 +75,7 @@ pub(super) fn write_worst(
             continue;
         };
         let map = predict_timed(predictor, &object.image, &interaction, &object.name())?.map;
-        rows.push((object, strokes, map.threshold(THRESHOLD)));
+        rows.push((object, strokes, map.threshold(predictor.threshold())));
     }
     let entries: Vec<SheetEntry> = rows
         .iter()
