@@ -4,11 +4,13 @@
 
 use image::RgbImage;
 use rand::Rng;
-use scribseg_data::{crop_mask, crop_rgb, ObjectSample};
-use scribseg_model::{stroke_window, InputKind, SegmenterConfig};
+use scribseg_data::{crop_mask, crop_rgb, ObjectSample, Window};
+use scribseg_model::input::INPUT_SIZE;
+use scribseg_model::{stroke_window, CropSegmentation, InputKind, LabelCrop, SegmenterConfig};
 use scribseg_sim::{
-    distance_to_background, draw_stroke, simulate_scribble, BoxPrompt, ExtremePoints, Mask, Plane,
-    Point, Polarity, ScribbleParams, Stroke, Transform, DRAW_RADIUS, EXTREME_SIGMA,
+    corrective_scribble, distance_to_background, draw_stroke, simulate_scribble, BoxPrompt,
+    CorrectiveParams, ExtremePoints, Mask, Plane, Point, Polarity, Rect, ScribbleParams, Stroke,
+    Transform, DRAW_RADIUS, EXTREME_SIGMA,
 };
 
 /// How examples are made.
@@ -56,6 +58,95 @@ pub struct Example {
     pub target: Mask,
     /// Pixels left out of the loss, if any.
     pub ignore: Option<Mask>,
+    /// Where a scribble example came from, for its corrective pass; `None`
+    /// for box and extreme points, which take no corrections.
+    pub origin: Option<Origin>,
+}
+
+/// A scribble example's object at full resolution with the strokes given
+/// for it, so that a corrective pass can do what the evaluation protocol
+/// and the [`Segmenter`](scribseg_model::Segmenter) do: simulate the
+/// correction from the error over the whole object, then crop again around
+/// all the positive strokes.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    /// The (augmented) object, without its other objects.
+    object: ObjectSample,
+    /// In the image frame: the other objects' scribbles (negative) and the
+    /// object's own, then any correction.
+    strokes: Vec<Stroke>,
+    /// The crop rule (context and smallest side) the example was drawn with.
+    crop: SegmenterConfig,
+}
+
+impl Origin {
+    /// The crop around the positive strokes with the example's context;
+    /// `None` without a positive stroke.
+    fn window(&self) -> Option<Window> {
+        let positive = self
+            .strokes
+            .iter()
+            .filter(|s| s.polarity == Polarity::Positive)
+            .flat_map(|s| s.points.iter().copied());
+        stroke_window(positive, &self.crop)
+    }
+
+    /// The example these strokes give: every stroke drawn clipped to the
+    /// target (positives inside it, negatives outside, so their order does
+    /// not matter). `None` when there is no positive stroke or the target
+    /// misses the crop.
+    fn example(self, size: usize) -> Option<Example> {
+        let window = self.window()?;
+        let strokes = &self.strokes;
+        let example = crop_example(&self.object, &window, size, |channel, transform, target| {
+            for stroke in strokes {
+                draw_stroke(channel, stroke, transform, DRAW_RADIUS, Some(target));
+            }
+        })?;
+        Some(Example {
+            origin: Some(self),
+            ..example
+        })
+    }
+
+    /// The network's probabilities for this example's crop pasted back at
+    /// full resolution as the Segmenter pastes them (0 outside the crop),
+    /// ignored pixels set to the truth so that no correction is spent on
+    /// them (as the evaluation protocol does).
+    ///
+    /// Panics unless `crop` is the network's [`INPUT_SIZE`] square.
+    fn error_map(&self, crop: &Plane) -> Option<Plane> {
+        assert_eq!(
+            (crop.width(), crop.height()),
+            (INPUT_SIZE, INPUT_SIZE),
+            "a prediction of the network's size"
+        );
+        let (w, h) = (self.object.target.width(), self.object.target.height());
+        let pasted = CropSegmentation {
+            crops: vec![Some(LabelCrop {
+                window: self.window()?,
+                probabilities: crop.as_slice().to_vec(),
+            })],
+            width: w,
+            height: h,
+            threshold: SegmenterConfig::default().threshold,
+        };
+        let mut map = pasted.probabilities_in(0, Rect::new(0, 0, w, h));
+        if let Some(ignore) = &self.object.ignore {
+            let truth = self.object.target.as_slice();
+            for ((p, &ig), &t) in map
+                .as_mut_slice()
+                .iter_mut()
+                .zip(ignore.as_slice())
+                .zip(truth)
+            {
+                if ig != 0 {
+                    *p = f32::from(t);
+                }
+            }
+        }
+        Some(map)
+    }
 }
 
 /// Makes an example of `size × size` from `sample`, or `None` when the
@@ -83,41 +174,75 @@ pub fn make_example(
             .map(dot)
             .to_vec(),
     };
-    let config = SegmenterConfig {
+    let crop = SegmenterConfig {
         context: rng.random_range(params.context.0..=params.context.1),
         min_side: params.min_side,
         ..SegmenterConfig::default()
     };
-    let window = stroke_window(
-        positive.iter().flat_map(|s| s.points.iter().copied()),
-        &config,
-    )?;
-    let target = crop_mask(&sample.target, &window, size, size);
+    let window = || {
+        stroke_window(
+            positive.iter().flat_map(|s| s.points.iter().copied()),
+            &crop,
+        )
+    };
+    match params.kind {
+        InputKind::Scribble => {
+            let mut strokes = negative_scribbles(sample, params, rng);
+            strokes.extend(positive);
+            let object = ObjectSample {
+                image: sample.image.clone(),
+                target: sample.target.clone(),
+                others: Vec::new(),
+                ignore: sample.ignore.clone(),
+                modality: sample.modality,
+                label: sample.label.clone(),
+            };
+            Origin {
+                object,
+                strokes,
+                crop,
+            }
+            .example(size)
+        }
+        InputKind::Box => {
+            let b = BoxPrompt::from_mask(&sample.target)?;
+            crop_example(sample, &window()?, size, |channel, transform, _| {
+                b.draw(channel, transform)
+            })
+        }
+        InputKind::Extremes => {
+            let e = ExtremePoints::from_mask(&sample.target)?;
+            crop_example(sample, &window()?, size, |channel, transform, _| {
+                e.draw(channel, transform, EXTREME_SIGMA)
+            })
+        }
+    }
+}
+
+/// The crop of `sample`'s object at `window`, `size × size`, its
+/// interaction channel drawn by `draw` (given the crop's transform and
+/// target); `None` when the target misses the crop.
+fn crop_example(
+    sample: &ObjectSample,
+    window: &Window,
+    size: usize,
+    draw: impl FnOnce(&mut Plane, Transform, &Mask),
+) -> Option<Example> {
+    let target = crop_mask(&sample.target, window, size, size);
     if target.is_empty() {
         return None;
     }
-    let transform = window.transform(size, size);
     let mut channel = Plane::new(size, size);
-    match params.kind {
-        InputKind::Scribble => {
-            let others = negative_scribbles(sample, params, rng);
-            for stroke in others.iter().chain(&positive) {
-                draw_stroke(&mut channel, stroke, transform, DRAW_RADIUS, Some(&target));
-            }
-        }
-        InputKind::Box => BoxPrompt::from_mask(&sample.target)?.draw(&mut channel, transform),
-        InputKind::Extremes => {
-            ExtremePoints::from_mask(&sample.target)?.draw(&mut channel, transform, EXTREME_SIGMA)
-        }
-    }
+    draw(&mut channel, window.transform(size, size), &target);
     Some(Example {
-        rgb: crop_rgb(&sample.image, &window, size, size),
+        rgb: crop_rgb(&sample.image, window, size, size),
         channel,
         target,
         ignore: sample
             .ignore
             .as_ref()
-            .map(|m| crop_mask(m, &window, size, size)),
+            .map(|m| crop_mask(m, window, size, size)),
+        origin: None,
     })
 }
 
@@ -181,20 +306,137 @@ fn padded(mask: &Mask) -> Mask {
     })
 }
 
-/// Adds a corrective scribble for `prediction` to `example` (drawn over the
-/// existing channel). Returns whether one was added.
-pub fn add_corrective(example: &mut Example, prediction: &Plane, rng: &mut impl Rng) -> bool {
-    let params = scribseg_sim::CorrectiveParams::default();
-    match scribseg_sim::corrective_scribble(&example.target, prediction, &params, rng) {
-        Some(s) => {
-            s.draw(
-                &mut example.channel,
-                Transform::IDENTITY,
-                DRAW_RADIUS,
-                Some(&example.target),
-            );
-            true
+/// `example` with a corrective scribble for `prediction` (the network's
+/// probabilities for its crop), made as the evaluation protocol makes one
+/// and seen as the Segmenter would see it: simulated from the error over
+/// the whole object, then the example cropped again around all its positive
+/// strokes. `None` when the error is too small for a correction, and for
+/// box and extreme-point examples. Examples must be of the network's size,
+/// [`INPUT_SIZE`].
+pub fn corrected(example: &Example, prediction: &Plane, rng: &mut impl Rng) -> Option<Example> {
+    let origin = example.origin.as_ref()?;
+    let error_map = origin.error_map(prediction)?;
+    let params = CorrectiveParams::default();
+    let correction = corrective_scribble(&origin.object.target, &error_map, &params, rng)?;
+    let mut origin = origin.clone();
+    origin.strokes.extend(correction.strokes);
+    origin.example(example.target.width())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use scribseg_data::Modality;
+
+    use super::*;
+
+    /// A 300×100 image with a 260×20 bar, scribbled only at its left end
+    /// (the crop spans x ≈ 11–59), optionally with the bar's part right of
+    /// that crop ignored.
+    fn bar(ignore_right: bool) -> Origin {
+        let inside = |x: usize, y: usize| (20..280).contains(&x) && (40..60).contains(&y);
+        let object = ObjectSample {
+            image: RgbImage::from_fn(300, 100, |x, y| {
+                let v = if inside(x as usize, y as usize) {
+                    220
+                } else {
+                    30
+                };
+                image::Rgb([v, v, v])
+            }),
+            target: Mask::from_fn(300, 100, inside),
+            others: Vec::new(),
+            ignore: ignore_right.then(|| Mask::from_fn(300, 100, |x, _| x >= 60)),
+            modality: Modality::Photo,
+            label: "bar".into(),
+        };
+        Origin {
+            object,
+            strokes: vec![Stroke {
+                points: vec![Point::new(25.0, 50.0), Point::new(45.0, 50.0)],
+                polarity: Polarity::Positive,
+            }],
+            crop: SegmenterConfig {
+                context: 0.4,
+                ..SegmenterConfig::default()
+            },
         }
-        None => false,
+    }
+
+    /// The example's own target as its prediction: right inside the crop,
+    /// blind to the object outside it.
+    fn perfect_in_crop(example: &Example) -> Plane {
+        let t = &example.target;
+        Plane::from_vec(
+            t.width(),
+            t.height(),
+            t.as_slice().iter().map(|&v| f32::from(v)).collect(),
+        )
+        .expect("the crop's size")
+    }
+
+    #[test]
+    fn a_correction_is_drawn_where_the_crop_missed_and_the_crop_follows_it() {
+        let example = bar(false)
+            .example(INPUT_SIZE)
+            .expect("the bar is in the crop");
+        let before = example
+            .origin
+            .as_ref()
+            .and_then(Origin::window)
+            .expect("a window");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let after = corrected(&example, &perfect_in_crop(&example), &mut rng)
+            .expect("most of the bar is missed: a correction");
+        let origin = after.origin.as_ref().expect("a scribble example");
+        let correction = &origin.strokes[1..];
+        assert!(!correction.is_empty());
+        assert!(correction.iter().all(|s| s.polarity == Polarity::Positive));
+        // The error is all outside the first crop, so the correction is too…
+        let right_of_crop = before.x0 + before.width;
+        assert!(
+            correction
+                .iter()
+                .flat_map(|s| &s.points)
+                .all(|p| p.x >= right_of_crop - 1.0),
+            "{correction:?} vs a crop ending at {right_of_crop}"
+        );
+        // …and the new crop spans both strokes, as the Segmenter's would.
+        let window = origin.window().expect("a window");
+        assert!(
+            window.width > 2.0 * before.width,
+            "{window:?} vs {before:?}"
+        );
+        let inside = |p: &Point| {
+            (window.x0..=window.x0 + window.width).contains(&p.x)
+                && (window.y0..=window.y0 + window.height).contains(&p.y)
+        };
+        assert!(origin.strokes.iter().flat_map(|s| &s.points).all(inside));
+        assert_eq!(after.target.width(), INPUT_SIZE);
+    }
+
+    #[test]
+    fn ignored_pixels_take_no_correction() {
+        let example = bar(true)
+            .example(INPUT_SIZE)
+            .expect("the bar is in the crop");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        assert!(corrected(&example, &perfect_in_crop(&example), &mut rng).is_none());
+    }
+
+    #[test]
+    fn box_examples_take_no_correction() {
+        let origin = bar(false);
+        let params = ExampleParams {
+            kind: InputKind::Box,
+            ..ExampleParams::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let example =
+            make_example(&origin.object, &params, INPUT_SIZE, &mut rng).expect("an example");
+        assert!(example.origin.is_none());
+        let empty = Plane::new(INPUT_SIZE, INPUT_SIZE);
+        assert!(corrected(&example, &empty, &mut rng).is_none());
     }
 }

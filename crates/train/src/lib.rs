@@ -7,7 +7,10 @@
 //! network learns the context it will get), and — for scribble models, 30%
 //! of the time — runs a first pass without gradients, adds a corrective
 //! scribble where that prediction failed, and trains on the second pass
-//! (the paper's iterative training). Loss: BCE with logits; optimiser: Adam
+//! (the paper's iterative training). The correction is made as the
+//! evaluation protocol makes one, from the error over the whole object (the
+//! part outside the crop counts as missed), and the second pass sees the
+//! crop the `Segmenter` would then take, around all the positive strokes. Loss: BCE with logits; optimiser: Adam
 //! with weight decay and a warm-up + cosine schedule.
 //!
 //! Every step's randomness is a function of the seed and the step number
@@ -26,7 +29,7 @@ mod trainer;
 
 pub use config::TrainConfig;
 pub use error::Error;
-pub use example::{add_corrective, make_example, Example, ExampleParams};
+pub use example::{corrected, make_example, Example, ExampleParams, Origin};
 pub use log::{read_log, LogRow, LOG_FILE};
 pub use schedule::Schedule;
 pub use scribseg_model::InputKind;

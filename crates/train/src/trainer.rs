@@ -2,6 +2,7 @@
 //! corrective second pass, BCE with logits, Adam, periodic validation and
 //! resumable checkpoints.
 
+use std::borrow::Borrow;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -20,7 +21,7 @@ use scribseg_model::{InputKind, UNet, UNetConfig};
 use scribseg_sim::Plane;
 use serde::{Deserialize, Serialize};
 
-use crate::example::{add_corrective, make_example, Example, ExampleParams};
+use crate::example::{corrected, make_example, Example, ExampleParams};
 use crate::log::{LOG_FILE, LOG_HEADER};
 use crate::schedule::Schedule;
 use crate::{Error, TrainConfig};
@@ -161,8 +162,11 @@ pub fn train(
         if config.kind == InputKind::Scribble && rng.random::<f32>() < config.corrective_probability
         {
             let predictions = predict(&model.valid(), &batch, &device);
-            for (example, prediction) in batch.iter_mut().zip(&predictions) {
-                add_corrective(example, prediction, &mut rng);
+            let corrections = correct_all(&batch, &predictions, &mut rng);
+            for (example, correction) in batch.iter_mut().zip(corrections) {
+                if let Some(correction) = correction {
+                    *example = correction;
+                }
             }
         }
         let (input, target, weight) = batch_tensors(&batch, &ad_device);
@@ -317,19 +321,20 @@ pub fn validate(
     batch: usize,
     device: &Device,
 ) -> Validation {
-    let mut examples = examples.to_vec();
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let first = predict_in_chunks(model, &examples, batch, device);
-    let dice = mean_dice(&examples, &first);
+    let first = predict_in_chunks(model, examples, batch, device);
+    let dice = mean_dice(examples, &first);
     if kind != InputKind::Scribble {
         return Validation {
             dice,
             dice_corrected: dice,
         };
     }
-    for (example, prediction) in examples.iter_mut().zip(&first) {
-        add_corrective(example, prediction, &mut rng);
-    }
+    let corrections = correct_all(examples, &first, &mut ChaCha8Rng::seed_from_u64(0));
+    let examples: Vec<&Example> = corrections
+        .iter()
+        .zip(examples)
+        .map(|(correction, example)| correction.as_ref().unwrap_or(example))
+        .collect();
     let second = predict_in_chunks(model, &examples, batch, device);
     Validation {
         dice,
@@ -337,9 +342,29 @@ pub fn validate(
     }
 }
 
-fn predict_in_chunks(
-    model: &UNet,
+/// Each example with a corrective scribble for its prediction
+/// ([`corrected`]), on all cores; each example's scribble from its own
+/// stream, seeded from `rng` in order, so the draw does not depend on the
+/// thread count.
+fn correct_all(
     examples: &[Example],
+    predictions: &[Plane],
+    rng: &mut impl Rng,
+) -> Vec<Option<Example>> {
+    let seeds: Vec<u64> = examples.iter().map(|_| rng.random()).collect();
+    examples
+        .par_iter()
+        .zip(predictions)
+        .zip(seeds)
+        .map(|((example, prediction), seed)| {
+            corrected(example, prediction, &mut ChaCha8Rng::seed_from_u64(seed))
+        })
+        .collect()
+}
+
+fn predict_in_chunks<E: Borrow<Example>>(
+    model: &UNet,
+    examples: &[E],
     batch: usize,
     device: &Device,
 ) -> Vec<Plane> {
@@ -350,9 +375,10 @@ fn predict_in_chunks(
 }
 
 /// Probabilities of the model for each example.
-fn predict(model: &UNet, examples: &[Example], device: &Device) -> Vec<Plane> {
+fn predict<E: Borrow<Example>>(model: &UNet, examples: &[E], device: &Device) -> Vec<Plane> {
     let mut values = Vec::new();
     for e in examples {
+        let e = e.borrow();
         push_sample(&mut values, &e.rgb, &e.channel);
     }
     let probs: Vec<f32> = sigmoid(model.forward(batch_tensor(values, INPUT_SIZE, device)))
@@ -390,11 +416,11 @@ fn dice(example: &Example, prediction: &Plane) -> f32 {
     }
 }
 
-fn mean_dice(examples: &[Example], predictions: &[Plane]) -> f32 {
+fn mean_dice<E: Borrow<Example>>(examples: &[E], predictions: &[Plane]) -> f32 {
     let total: f32 = examples
         .iter()
         .zip(predictions)
-        .map(|(e, p)| dice(e, p))
+        .map(|(e, p)| dice(e.borrow(), p))
         .sum();
     total / examples.len().max(1) as f32
 }
