@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use image::RgbImage;
-use scribseg_sim::{Mask, Plane};
+use scribseg_sim::{clear_ignored_error, Mask, Plane};
 
 use crate::metrics::Confusion;
 
@@ -47,20 +47,9 @@ impl EvalObject {
     /// `map` with ignored pixels set to the truth, so that they count as no
     /// error when a corrective scribble is simulated from it.
     pub fn without_ignored_error(&self, map: &Plane) -> Plane {
-        let Some(ignore) = &self.ignore else {
-            return map.clone();
-        };
         let mut out = map.clone();
-        let values = out.as_mut_slice();
-        for (i, (&ig, &t)) in ignore
-            .as_slice()
-            .iter()
-            .zip(self.truth.as_slice())
-            .enumerate()
-        {
-            if ig != 0 {
-                values[i] = f32::from(t);
-            }
+        if let Some(ignore) = &self.ignore {
+            clear_ignored_error(&mut out, &self.truth, ignore);
         }
         out
     }

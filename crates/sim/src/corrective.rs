@@ -76,6 +76,28 @@ impl PredictionError {
     }
 }
 
+/// Sets `prediction` to `truth` wherever `ignore` is set, so that ignored
+/// pixels count as no error when a corrective scribble is simulated from it.
+///
+/// Panics when the three differ in size.
+pub fn clear_ignored_error(prediction: &mut Plane, truth: &Mask, ignore: &Mask) {
+    let size = (prediction.width(), prediction.height());
+    assert!(
+        size == (truth.width(), truth.height()) && size == (ignore.width(), ignore.height()),
+        "prediction, truth and ignore sizes differ"
+    );
+    for ((p, &ig), &t) in prediction
+        .as_mut_slice()
+        .iter_mut()
+        .zip(ignore.as_slice())
+        .zip(truth.as_slice())
+    {
+        if ig != 0 {
+            *p = f32::from(t);
+        }
+    }
+}
+
 /// A corrective scribble for `prediction` (probabilities, same size as
 /// `label`), or `None` when the error is small (see
 /// [`CorrectiveParams::min_error_fraction`]) or no pixel is wrong by more

@@ -58,7 +58,7 @@ mod skeleton;
 mod spline;
 
 pub use components::{components, Component};
-pub use corrective::{corrective_scribble, CorrectiveParams, PredictionError};
+pub use corrective::{clear_ignored_error, corrective_scribble, CorrectiveParams, PredictionError};
 pub use distance::{dilate, distance_to_background};
 pub use draw::{draw_stroke, Polarity, Scribble, Stroke, DRAW_RADIUS};
 pub use geometry::{Point, Rect, Transform};

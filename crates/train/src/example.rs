@@ -8,9 +8,9 @@ use scribseg_data::{crop_mask, crop_rgb, ObjectSample, Window};
 use scribseg_model::input::INPUT_SIZE;
 use scribseg_model::{stroke_window, CropSegmentation, InputKind, LabelCrop, SegmenterConfig};
 use scribseg_sim::{
-    corrective_scribble, distance_to_background, draw_stroke, simulate_scribble, BoxPrompt,
-    CorrectiveParams, ExtremePoints, Mask, Plane, Point, Polarity, Rect, ScribbleParams, Stroke,
-    Transform, DRAW_RADIUS, EXTREME_SIGMA,
+    clear_ignored_error, corrective_scribble, distance_to_background, draw_stroke,
+    simulate_scribble, BoxPrompt, CorrectiveParams, ExtremePoints, Mask, Plane, Point, Polarity,
+    Rect, ScribbleParams, Stroke, Transform, DRAW_RADIUS, EXTREME_SIGMA,
 };
 
 /// How examples are made.
@@ -133,17 +133,7 @@ impl Origin {
         };
         let mut map = pasted.probabilities_in(0, Rect::new(0, 0, w, h));
         if let Some(ignore) = &self.object.ignore {
-            let truth = self.object.target.as_slice();
-            for ((p, &ig), &t) in map
-                .as_mut_slice()
-                .iter_mut()
-                .zip(ignore.as_slice())
-                .zip(truth)
-            {
-                if ig != 0 {
-                    *p = f32::from(t);
-                }
-            }
+            clear_ignored_error(&mut map, &self.object.target, ignore);
         }
         Some(map)
     }
