@@ -64,5 +64,5 @@ pub use draw::{draw_stroke, Polarity, Scribble, Stroke, DRAW_RADIUS};
 pub use geometry::{Point, Rect, Transform};
 pub use mask::{Mask, Plane};
 pub use prompts::{BoxPrompt, ExtremePoints, BOX_LINE_RADIUS, EXTREME_SIGMA};
-pub use simulate::{simulate_scribble, ScribbleParams};
+pub use simulate::{simulate_scribble, ScribbleParams, MIN_PIECE_SAMPLES};
 pub use skeleton::skeletonize;

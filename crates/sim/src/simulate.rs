@@ -67,7 +67,19 @@ pub struct ScribbleParams {
     pub min_component_fraction: f32,
     /// Spacing in pixels of the polyline samples along each B-spline.
     pub spline_spacing: f32,
+    /// Whether strokes are cut where they leave the label. The paper lets an
+    /// MST edge cross the background at three times the cost, and a B-spline
+    /// cuts corners, so a stroke can run across the gap between two legs: a
+    /// positive stroke on the background that a person scribbling on the
+    /// object would never paint. Cut (the default), the pieces within a pixel
+    /// of the label remain; cut pieces shorter than [`MIN_PIECE_SAMPLES`]
+    /// samples are dropped unless nothing else is left.
+    pub stay_inside: bool,
 }
+
+/// Cut strokes keep only pieces of at least this many samples (`spline_spacing`
+/// apart): shorter ones are the specks a corner leaves.
+pub const MIN_PIECE_SAMPLES: usize = 3;
 
 impl Default for ScribbleParams {
     fn default() -> Self {
@@ -86,6 +98,7 @@ impl Default for ScribbleParams {
             min_component_pixels: 4,
             min_component_fraction: 0.05,
             spline_spacing: 1.0,
+            stay_inside: true,
         }
     }
 }
@@ -145,14 +158,55 @@ fn component_paths(
     let (ox, oy) = (part.origin.0 as f32, part.origin.1 as f32);
     longest_paths(&points, &edges)
         .into_iter()
-        .map(|path| {
+        .flat_map(|path| {
             let control: Vec<Point> = path.iter().map(|&i| points[i]).collect();
-            sample_bspline(&control, params.spline_spacing)
+            let samples = sample_bspline(&control, params.spline_spacing);
+            if params.stay_inside {
+                pieces_inside(&part.mask, samples)
+            } else {
+                vec![samples]
+            }
+        })
+        .map(|piece| {
+            piece
                 .into_iter()
                 .map(|p| Point::new(p.x + ox, p.y + oy))
                 .collect()
         })
         .collect()
+}
+
+/// `samples` whole when all of them are near `mask` (however short: a
+/// one-point path is a dab), else its runs near it, those at least
+/// [`MIN_PIECE_SAMPLES`] long, or the longest when none is. Near: within a
+/// pixel (the 3×3 neighbourhood of its pixel holds a label pixel), so a
+/// stroke along a one-pixel line is not cut to dust by rounding.
+fn pieces_inside(mask: &Mask, samples: Vec<Point>) -> Vec<Vec<Point>> {
+    let near = |p: &Point| {
+        let (x, y) = (p.x.round() as isize, p.y.round() as isize);
+        (-1..=1).any(|dy| (-1..=1).any(|dx| mask.get(x + dx, y + dy)))
+    };
+    if samples.iter().all(near) {
+        return vec![samples];
+    }
+    let mut runs = vec![Vec::new()];
+    for p in samples {
+        if near(&p) {
+            runs.last_mut().expect("never empty").push(p);
+        } else if !runs.last().expect("never empty").is_empty() {
+            runs.push(Vec::new());
+        }
+    }
+    if runs.iter().all(|run| run.len() < MIN_PIECE_SAMPLES) {
+        let longest = runs.into_iter().max_by_key(Vec::len).expect("never empty");
+        return if longest.is_empty() {
+            Vec::new()
+        } else {
+            vec![longest]
+        };
+    }
+    runs.retain(|run| run.len() >= MIN_PIECE_SAMPLES);
+    runs
 }
 
 fn pick_removal_count(weights: &[f32; 3], rng: &mut impl Rng) -> usize {
@@ -379,6 +433,45 @@ fn fallback_point(
 mod tests {
     use super::*;
     use crate::distance::dilate;
+
+    /// Two 12-px arms 8 px apart, joined 100 px further down: a chord
+    /// across the gap costs 8 + 2·8, the way round ~200.
+    fn tuning_fork() -> Mask {
+        Mask::from_fn(40, 130, |x, y| {
+            (4..16).contains(&x) || (24..36).contains(&x) || y >= 115
+        })
+    }
+
+    /// Stroke points more than a pixel away from `label`.
+    fn points_outside(label: &Mask, stay_inside: bool, seed: u64) -> usize {
+        use rand::SeedableRng;
+        let params = ScribbleParams {
+            stay_inside,
+            ..ScribbleParams::default()
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let scribble = simulate_scribble(label, &params, &mut rng);
+        assert!(!scribble.is_empty());
+        scribble
+            .strokes
+            .iter()
+            .flat_map(|s| &s.points)
+            .filter(|p| {
+                let (x, y) = (p.x.round() as isize, p.y.round() as isize);
+                (-1..=1).all(|dy| (-1..=1).all(|dx| !label.get(x + dx, y + dy)))
+            })
+            .count()
+    }
+
+    #[test]
+    fn strokes_cut_where_the_paper_would_cross_the_gap() {
+        let fork = tuning_fork();
+        let crossing: usize = (0..10).map(|seed| points_outside(&fork, false, seed)).sum();
+        assert!(crossing > 0, "the paper's strokes never crossed the gap");
+        for seed in 0..10 {
+            assert_eq!(points_outside(&fork, true, seed), 0, "seed {seed}");
+        }
+    }
 
     #[test]
     fn band_equals_dilation_by_a_disk() {

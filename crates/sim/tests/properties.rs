@@ -14,9 +14,14 @@ fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
 
-/// Pixels painted positive by an unclipped radius-2 drawing.
+/// Pixels painted positive by an unclipped radius-2 drawing of the paper's
+/// strokes (free to cross the background).
 fn raw_drawing(label: &Mask, seed: u64) -> Plane {
-    let scribble = simulate_scribble(label, &ScribbleParams::default(), &mut rng(seed));
+    let params = ScribbleParams {
+        stay_inside: false,
+        ..ScribbleParams::default()
+    };
+    let scribble = simulate_scribble(label, &params, &mut rng(seed));
     let mut plane = Plane::new(label.width(), label.height());
     scribble.draw(&mut plane, Transform::IDENTITY, DRAW_RADIUS, None);
     plane
@@ -33,6 +38,19 @@ proptest! {
         let plane = s.render(&shape.mask);
         for (i, &v) in plane.as_slice().iter().enumerate() {
             prop_assert!(v == 0.0 || (v == 1.0 && shape.mask.as_slice()[i] != 0), "{} pixel {i}", shape.name);
+        }
+    }
+
+    /// By default every stroke point lies within a pixel of the label:
+    /// strokes are cut where they leave it.
+    #[test]
+    fn strokes_stay_inside_the_label(shape in any_shape(), seed in any::<u64>()) {
+        let s = simulate_scribble(&shape.mask, &ScribbleParams::default(), &mut rng(seed));
+        prop_assert!(!s.strokes.is_empty());
+        for p in s.strokes.iter().flat_map(|k| &k.points) {
+            let (x, y) = (p.x.round() as isize, p.y.round() as isize);
+            let near = (-1..=1).any(|dy| (-1..=1).any(|dx| shape.mask.get(x + dx, y + dy)));
+            prop_assert!(near, "{}: {p:?}", shape.name);
         }
     }
 
