@@ -156,17 +156,24 @@ fn component_paths(
         remove_random_edges(&mut edges, points.len(), count, rng);
     }
     let (ox, oy) = (part.origin.0 as f32, part.origin.1 as f32);
-    longest_paths(&points, &edges)
+    let paths: Vec<Vec<Point>> = longest_paths(&points, &edges)
         .into_iter()
-        .flat_map(|path| {
+        .map(|path| {
             let control: Vec<Point> = path.iter().map(|&i| points[i]).collect();
-            let samples = sample_bspline(&control, params.spline_spacing);
-            if params.stay_inside {
-                pieces_inside(&part.mask, samples)
-            } else {
-                vec![samples]
-            }
+            sample_bspline(&control, params.spline_spacing)
         })
+        .collect();
+    let inside: Vec<Vec<Point>> = if params.stay_inside {
+        paths
+            .iter()
+            .flat_map(|samples| pieces_inside(&part.mask, samples.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // A component whose every piece was cut away keeps the paper's strokes.
+    let kept = if inside.is_empty() { paths } else { inside };
+    kept.into_iter()
         .map(|piece| {
             piece
                 .into_iter()
