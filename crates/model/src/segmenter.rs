@@ -4,8 +4,8 @@
 //! For each label the network sees a 128×128 square crop around that
 //! label's positive strokes ([`stroke_window`], no wider than the image),
 //! with the label's own strokes drawn +1 and every other label's strokes −1
-//! (the paper's multi-label rule). All labels of an image run as one batch. The logits
-//! are resized back to the crop's extent in the image and turned into
+//! (the paper's multi-label rule). All labels of an image run as one batch.
+//! The logits are resized back to the crop's extent in the image and turned into
 //! probabilities; outside its crop a label's probability is 0. Unlike the
 //! authors' GUI (which squashes the whole image to 128×128 and clamps
 //! logits), the crop keeps the aspect ratio, follows the strokes, and the

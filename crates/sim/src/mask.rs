@@ -1,6 +1,6 @@
 //! Binary masks and float planes: the two raster types every part of scribseg exchanges.
 
-use crate::geometry::Rect;
+use crate::geometry::{Point, Rect};
 
 /// A binary mask, row-major, one byte per pixel (`0` background, `1` object).
 ///
@@ -106,6 +106,13 @@ impl Mask {
             && (x as usize) < self.width
             && (y as usize) < self.height
             && self.data[y as usize * self.width + x as usize] != 0
+    }
+
+    /// Whether `p` lies within a pixel of the object: the 3×3 neighbourhood
+    /// of the pixel it rounds to holds an object pixel.
+    pub fn is_near(&self, p: Point) -> bool {
+        let (x, y) = (p.x.round() as isize, p.y.round() as isize);
+        (-1..=1).any(|dy| (-1..=1).any(|dx| self.get(x + dx, y + dy)))
     }
 
     /// Sets pixel `(x, y)`; panics when out of bounds.

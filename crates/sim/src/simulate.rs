@@ -166,7 +166,7 @@ fn component_paths(
     let inside: Vec<Vec<Point>> = if params.stay_inside {
         paths
             .iter()
-            .flat_map(|samples| pieces_inside(&part.mask, samples.clone()))
+            .flat_map(|samples| pieces_inside(&part.mask, samples))
             .collect()
     } else {
         Vec::new()
@@ -183,34 +183,22 @@ fn component_paths(
         .collect()
 }
 
-/// `samples` whole when all of them are near `mask` (however short: a
-/// one-point path is a dab), else its runs near it, those at least
-/// [`MIN_PIECE_SAMPLES`] long, or the longest when none is. Near: within a
-/// pixel (the 3×3 neighbourhood of its pixel holds a label pixel), so a
-/// stroke along a one-pixel line is not cut to dust by rounding.
-fn pieces_inside(mask: &Mask, samples: Vec<Point>) -> Vec<Vec<Point>> {
-    let near = |p: &Point| {
-        let (x, y) = (p.x.round() as isize, p.y.round() as isize);
-        (-1..=1).any(|dy| (-1..=1).any(|dx| mask.get(x + dx, y + dy)))
-    };
-    if samples.iter().all(near) {
-        return vec![samples];
+/// `samples` whole when all of them are near `mask` ([`Mask::is_near`];
+/// however short: a one-point path is a dab), else its runs near it, those
+/// at least [`MIN_PIECE_SAMPLES`] long, or the longest when none is. Near,
+/// not inside, so a stroke along a one-pixel line is not cut to dust by
+/// rounding.
+fn pieces_inside(mask: &Mask, samples: &[Point]) -> Vec<Vec<Point>> {
+    if samples.iter().all(|&p| mask.is_near(p)) {
+        return vec![samples.to_vec()];
     }
-    let mut runs = vec![Vec::new()];
-    for p in samples {
-        if near(&p) {
-            runs.last_mut().expect("never empty").push(p);
-        } else if !runs.last().expect("never empty").is_empty() {
-            runs.push(Vec::new());
-        }
-    }
+    let mut runs: Vec<Vec<Point>> = samples
+        .split(|&p| !mask.is_near(p))
+        .filter(|run| !run.is_empty())
+        .map(<[Point]>::to_vec)
+        .collect();
     if runs.iter().all(|run| run.len() < MIN_PIECE_SAMPLES) {
-        let longest = runs.into_iter().max_by_key(Vec::len).expect("never empty");
-        return if longest.is_empty() {
-            Vec::new()
-        } else {
-            vec![longest]
-        };
+        return runs.into_iter().max_by_key(Vec::len).into_iter().collect();
     }
     runs.retain(|run| run.len() >= MIN_PIECE_SAMPLES);
     runs
@@ -463,10 +451,7 @@ mod tests {
             .strokes
             .iter()
             .flat_map(|s| &s.points)
-            .filter(|p| {
-                let (x, y) = (p.x.round() as isize, p.y.round() as isize);
-                (-1..=1).all(|dy| (-1..=1).all(|dx| !label.get(x + dx, y + dy)))
-            })
+            .filter(|&&p| !label.is_near(p))
             .count()
     }
 
