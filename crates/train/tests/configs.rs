@@ -8,13 +8,14 @@ use scribseg_train::TrainConfig;
 
 /// Every training configuration in `configs/` (`default.toml` is the data
 /// configuration) and the input kind it trains.
-const CONFIGS: [(&str, InputKind); 9] = [
+const CONFIGS: [(&str, InputKind); 10] = [
     ("train.toml", InputKind::Scribble),
     ("finetune.toml", InputKind::Scribble),
     ("continue.toml", InputKind::Scribble),
     ("torch.toml", InputKind::Scribble),
     ("torch-tight.toml", InputKind::Scribble),
     ("torch-low.toml", InputKind::Scribble),
+    ("torch-fresh.toml", InputKind::Scribble),
     ("gpu.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
