@@ -6,7 +6,7 @@ use std::process::Output;
 use image::{GrayImage, ImageBuffer, Luma, Rgb, RgbImage};
 
 mod util;
-use util::{path_str, scribseg, stderr};
+use util::{path_str, random_checkpoint, scribseg, stderr};
 
 /// `scribseg simulate --mask MASK --out OUT EXTRA…`.
 fn simulate(mask: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -253,4 +253,67 @@ fn train_flags_are_checked_like_the_config() {
         assert!(stderr(&res).contains(expected), "{}", stderr(&res));
         assert!(!dir.path().join("run").exists(), "nothing was started");
     }
+}
+
+#[test]
+fn model_average_writes_a_checkpoint_and_needs_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, out) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("mean"),
+    );
+    random_checkpoint(&a, 1);
+    random_checkpoint(&b, 2);
+
+    let res = scribseg(&[
+        "model",
+        "average",
+        "--weights",
+        path_str(&a),
+        "--out",
+        path_str(&out),
+    ]);
+    assert!(!res.status.success());
+    assert!(
+        stderr(&res).contains("at least two --weights"),
+        "{}",
+        stderr(&res)
+    );
+    assert!(!out.exists(), "nothing written on an error");
+
+    let res = scribseg(&[
+        "model",
+        "average",
+        "--weights",
+        path_str(&a),
+        "--weights",
+        path_str(&b),
+        "--out",
+        path_str(&out),
+    ]);
+    assert!(res.status.success(), "{}", stderr(&res));
+    assert!(
+        stderr(&res).contains("the mean of 2 checkpoints"),
+        "{}",
+        stderr(&res)
+    );
+    let a_size = std::fs::metadata(a.join("model.bpk")).unwrap().len();
+    let mean_size = std::fs::metadata(out.join("model.bpk")).unwrap().len();
+    assert_eq!(mean_size, a_size, "the same tensors, in f32");
+    let res = scribseg(&["model", "info", "--weights", path_str(&out)]);
+    assert!(res.status.success(), "{}", stderr(&res));
+
+    let res = scribseg(&[
+        "model",
+        "average",
+        "--weights",
+        path_str(&a),
+        "--weights",
+        path_str(&dir.path().join("missing")),
+        "--out",
+        path_str(&dir.path().join("x")),
+    ]);
+    assert!(!res.status.success());
+    assert!(stderr(&res).contains("missing"), "{}", stderr(&res));
 }

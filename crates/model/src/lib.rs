@@ -14,6 +14,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod average;
 mod backend;
 mod checkpoint;
 mod crop_cache;

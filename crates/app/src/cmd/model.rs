@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use burn::module::Module;
 use burn::tensor::Device;
 use scribseg_model::{BlockKind, UNet, UNetConfig};
@@ -30,6 +30,16 @@ enum ModelCommand {
         /// The checkpoint directory to copy.
         #[arg(long)]
         weights: PathBuf,
+        /// The new checkpoint directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write a checkpoint whose weights are the element-wise mean of several checkpoints of
+    /// the same network (checkpoint averaging, a "uniform soup").
+    Average {
+        /// A checkpoint directory to average; give it once per checkpoint, at least twice.
+        #[arg(long, required = true, num_args = 1)]
+        weights: Vec<PathBuf>,
         /// The new checkpoint directory.
         #[arg(long)]
         out: PathBuf,
@@ -62,6 +72,29 @@ pub fn run(args: Args) -> Result<()> {
                 .save_half(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
             eprintln!("wrote {} (f16 weights)", out.display());
+            Ok(())
+        }
+        ModelCommand::Average { weights, out } => {
+            if weights.len() < 2 {
+                bail!("model average needs at least two --weights to average");
+            }
+            let device = Device::flex();
+            let models = weights
+                .iter()
+                .map(|dir| {
+                    UNet::load(dir, &device)
+                        .with_context(|| format!("loading the checkpoint {}", dir.display()))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            UNet::average(models)
+                .context("averaging the checkpoints")?
+                .save(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "wrote {} (the mean of {} checkpoints)",
+                out.display(),
+                weights.len()
+            );
             Ok(())
         }
     }

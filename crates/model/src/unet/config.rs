@@ -77,7 +77,7 @@ impl StageConfig {
 ///
 /// The defaults are the authors' Efficient-UNetV2 (1,082,772 parameters): see
 /// [`StageConfig::efficient_unet_v2`] for the stage table.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct UNetConfig {
     /// Input channels (image, positive and negative interaction maps, ...).
     #[config(default = 4)]

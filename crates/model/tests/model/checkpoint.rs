@@ -155,3 +155,60 @@ fn a_missing_or_bad_config_is_an_error() {
         Err(Error::InvalidConfig(_))
     ));
 }
+
+/// Every float tensor of a network (parameters and batch-norm statistics), flattened in
+/// visiting order.
+fn floats(model: &UNet) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(
+            &mut self,
+            param: &burn::module::Param<burn::tensor::Tensor<D>>,
+        ) {
+            self.0.extend(values(param.val()));
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    burn::module::Module::visit(model, &mut collect);
+    collect.0
+}
+
+#[test]
+fn the_average_of_checkpoints_is_their_element_wise_mean() {
+    let device = device();
+    let nets: Vec<UNet> = [5, 6, 7]
+        .into_iter()
+        .map(|seed| {
+            device.seed(seed);
+            UNetConfig::new().init(&device)
+        })
+        .collect();
+    let each: Vec<Vec<f32>> = nets.iter().map(floats).collect();
+    assert_ne!(each[0], each[1], "the seeds give different weights");
+
+    let mean = floats(&UNet::average(nets).expect("average"));
+    assert_eq!(mean.len(), each[0].len());
+    for (i, m) in mean.iter().enumerate() {
+        let expected = (each[0][i] + each[1][i] + each[2][i]) / 3.0;
+        assert!(
+            (m - expected).abs() <= 1e-6 + 1e-6 * expected.abs(),
+            "value {i}: {m} against {expected}"
+        );
+    }
+}
+
+#[test]
+fn averaging_nothing_or_different_networks_is_an_error() {
+    assert!(matches!(
+        UNet::average(Vec::new()),
+        Err(Error::InvalidConfig(_))
+    ));
+    let scribble = UNetConfig::new().init(&device());
+    let other = UNetConfig::new().with_se_divisor(2).init(&device());
+    let err = UNet::average(vec![scribble, other]).expect_err("different networks");
+    assert!(
+        err.to_string()
+            .contains("checkpoint 2 has another network configuration"),
+        "{err}"
+    );
+}
