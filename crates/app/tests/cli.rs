@@ -255,6 +255,16 @@ fn train_flags_are_checked_like_the_config() {
     }
 }
 
+/// `scribseg model average --weights W… --out OUT`.
+fn model_average(weights: &[&Path], out: &Path) -> Output {
+    let mut args = vec!["model", "average"];
+    for w in weights {
+        args.extend(["--weights", path_str(w)]);
+    }
+    args.extend(["--out", path_str(out)]);
+    scribseg(&args)
+}
+
 #[test]
 fn model_average_writes_a_checkpoint_and_needs_two() {
     let dir = tempfile::tempdir().unwrap();
@@ -266,14 +276,7 @@ fn model_average_writes_a_checkpoint_and_needs_two() {
     random_checkpoint(&a, 1);
     random_checkpoint(&b, 2);
 
-    let res = scribseg(&[
-        "model",
-        "average",
-        "--weights",
-        path_str(&a),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = model_average(&[&a], &out);
     assert!(!res.status.success());
     assert!(
         stderr(&res).contains("at least two --weights"),
@@ -282,16 +285,7 @@ fn model_average_writes_a_checkpoint_and_needs_two() {
     );
     assert!(!out.exists(), "nothing written on an error");
 
-    let res = scribseg(&[
-        "model",
-        "average",
-        "--weights",
-        path_str(&a),
-        "--weights",
-        path_str(&b),
-        "--out",
-        path_str(&out),
-    ]);
+    let res = model_average(&[&a, &b], &out);
     assert!(res.status.success(), "{}", stderr(&res));
     assert!(
         stderr(&res).contains("the mean of 2 checkpoints"),
@@ -304,16 +298,8 @@ fn model_average_writes_a_checkpoint_and_needs_two() {
     let res = scribseg(&["model", "info", "--weights", path_str(&out)]);
     assert!(res.status.success(), "{}", stderr(&res));
 
-    let res = scribseg(&[
-        "model",
-        "average",
-        "--weights",
-        path_str(&a),
-        "--weights",
-        path_str(&dir.path().join("missing")),
-        "--out",
-        path_str(&dir.path().join("x")),
-    ]);
+    let missing = dir.path().join("missing");
+    let res = model_average(&[&a, &missing], &dir.path().join("x"));
     assert!(!res.status.success());
     assert!(stderr(&res).contains("missing"), "{}", stderr(&res));
 }
