@@ -9,7 +9,8 @@
 # are keyed by the GPU's name, so one kind's cache misses on the other. A
 # lend is 15 device minutes in all. Without the `autotune` feature burn-cubecl
 # takes its fixed strategies (direct convolution, the cube matmul, the default
-# reductions), which compile once per shape and start training at once.
+# reductions), which compile once per shape. Not yet run on a GPU: lavapipe,
+# the CPU's Vulkan driver, crashes at the first pipeline (docs/gpu-training.md).
 #
 # burn enables `autotune` through the default features of burn-cubecl,
 # burn-cubecl-fusion and burn-wgpu, which a dependent cannot switch off; so
