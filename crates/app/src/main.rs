@@ -43,6 +43,14 @@ enum Command {
     Eval(cmd::eval::Args),
 }
 
+/// The git commit this binary was built from (`-dirty` with uncommitted
+/// changes at build time), if the build knew it.
+pub(crate) fn build_commit() -> Option<String> {
+    Some(env!("SCRIBSEG_COMMIT"))
+        .filter(|commit| !commit.is_empty())
+        .map(str::to_owned)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -295,8 +295,15 @@ fn model_average_writes_a_checkpoint_and_needs_two() {
     let a_size = std::fs::metadata(a.join("model.bpk")).unwrap().len();
     let mean_size = std::fs::metadata(out.join("model.bpk")).unwrap().len();
     assert_eq!(mean_size, a_size, "the same tensors, in f32");
-    let res = scribseg(&["model", "info", "--weights", path_str(&out)]);
+    let res = scribseg(&["model", "info", path_str(&out)]);
     assert!(res.status.success(), "{}", stderr(&res));
+    let text = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        text.contains("the element-wise mean of 2 checkpoints"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("[2] {}", b.display())), "{text}");
+    assert_eq!(text.matches("(no lineage recorded)").count(), 2, "{text}");
 
     let missing = dir.path().join("missing");
     let res = model_average(&[&a, &missing], &dir.path().join("x"));

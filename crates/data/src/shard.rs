@@ -251,11 +251,15 @@ impl ShardReader {
         usize::from(self.datasets_of[index])
     }
 
+    /// The encoded bytes of record `index`, as stored (for content hashes).
+    pub fn record_bytes(&self, index: usize) -> &[u8] {
+        &self.data[self.offsets[index]..self.offsets[index + 1]]
+    }
+
     /// Decodes record `index`: a `store_size²` [`ObjectSample`] and its id.
     pub fn get(&self, index: usize) -> Result<(String, ObjectSample)> {
         let bad = |why: &str| Error::invalid(&self.path, format!("record {index}: {why}"));
-        let bytes = &self.data[self.offsets[index]..self.offsets[index + 1]];
-        let mut c = Cursor::new(bytes);
+        let mut c = Cursor::new(self.record_bytes(index));
         let truncated = || bad("truncated");
         let _dataset = c.varint().ok_or_else(truncated)?;
         let modality = c.varint().and_then(|m| Modality::from_code(m as u8));

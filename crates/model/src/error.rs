@@ -39,6 +39,14 @@ pub enum Error {
     /// This CPU or engine cannot run what was asked (e.g. bf16 without AVX-512 BF16).
     #[error("{0}")]
     Unsupported(String),
+    /// A checkpoint's lineage (`train.json`) is unreadable or malformed.
+    #[error("cannot read the lineage {}: {message}", path.display())]
+    Lineage {
+        /// The lineage file (or the file being hashed for it).
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A file or directory could not be written.
     #[error("cannot write {}", path.display())]
     Io {

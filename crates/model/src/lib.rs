@@ -21,12 +21,14 @@ mod crop_cache;
 mod error;
 pub mod fast;
 pub mod input;
+pub mod lineage;
 mod segmenter;
 pub mod unet;
 
 pub use backend::Backend;
 pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 pub use error::Error;
+pub use lineage::{Lineage, LINEAGE_FILE};
 pub use segmenter::{
     stroke_window, CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig,
 };

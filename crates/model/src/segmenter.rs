@@ -112,8 +112,8 @@ pub fn stroke_window(
 /// side capped at the image's longer side (but never below `min_side`),
 /// still centred on the points. Past the image there is only black: once
 /// corrections span the object of a small image, a wider window only
-/// shrinks the object in the crop (validation split, ninth run's weights:
-/// after one correction 0.883 → 0.886, horses 0.869 → 0.899).
+/// shrinks the object in the crop (the cap raised the validation split's
+/// DICE after one correction, most on small images; docs/journal.md).
 fn image_window(
     points: impl IntoIterator<Item = Point>,
     config: &SegmenterConfig,
@@ -452,8 +452,9 @@ impl Segmenter {
             ..self.config.clone()
         };
         // Uncapped: a baseline reads the object's extent from the prompt's
-        // share of the crop, which it was trained with at this one context
-        // (capped at the image, validation box DICE on horses 0.683 → 0.207).
+        // share of the crop, which it was trained with at this one context;
+        // capped at the image, the box's share changes and the box network
+        // fails on objects that fill their image.
         let window = stroke_window(prompt.points(), &config)
             .expect("a box or extreme points have at least one point");
         let mut channel = Plane::new(INPUT_SIZE, INPUT_SIZE);

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::schedule::{Phase, Plan, Schedule};
 use crate::Error;
 use scribseg_model::InputKind;
 
@@ -47,11 +48,16 @@ pub struct TrainConfig {
     pub validate_every: usize,
     /// Validation examples (fixed for the run).
     pub validation_samples: usize,
+    /// A learning-rate schedule in phases (`[[phases]]`), each with its own
+    /// warm-up and cosine; when given, it replaces `lr`, `min_lr` and
+    /// `warmup`, and `steps` still ends the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Phase>,
     /// A wall-time budget for this invocation, in minutes, loading and the
     /// first validation included: the run stops after the first step that
     /// ends past it (validating and checkpointing there), or at `steps`,
-    /// whichever comes first, and the cosine decays by the fraction of the
-    /// budget spent rather than by steps — for a machine lent for a fixed
+    /// whichever comes first, and a single cosine (not `phases`) decays by
+    /// the fraction of the budget spent rather than by steps — for a machine lent for a fixed
     /// number of minutes. A resumed run starts its budget (and so its
     /// decay) afresh.
     pub time_limit_minutes: Option<f64>,
@@ -77,6 +83,7 @@ impl Default for TrainConfig {
             seed: 0,
             validate_every: 100,
             validation_samples: 128,
+            phases: Vec::new(),
             time_limit_minutes: None,
         }
     }
@@ -114,11 +121,33 @@ impl TrainConfig {
             return Err("batch, steps and validate_every must be positive".into());
         }
         if self
+            .phases
+            .iter()
+            .any(|p| p.steps == 0 || p.warmup > p.steps || !(p.lr > 0.0 && p.min_lr >= 0.0))
+        {
+            return Err(
+                "every phase needs steps > 0, warmup ≤ steps, lr > 0 and min_lr ≥ 0".into(),
+            );
+        }
+        if self
             .time_limit_minutes
             .is_some_and(|m| !(m > 0.0 && m.is_finite()))
         {
             return Err("time_limit_minutes must be a positive number".into());
         }
         Ok(())
+    }
+
+    /// The learning rate of every step: the phases when there are any, else
+    /// one warm-up and cosine from `lr` to `min_lr` over `steps`.
+    pub fn plan(&self) -> Plan {
+        Plan::phased(&self.phases).unwrap_or_else(|| {
+            Plan::single(Schedule {
+                peak: self.lr,
+                floor: self.min_lr,
+                warmup: self.warmup,
+                total: self.steps,
+            })
+        })
     }
 }

@@ -24,6 +24,7 @@ mod config;
 mod error;
 mod example;
 mod log;
+mod provenance;
 mod schedule;
 mod trainer;
 
@@ -31,7 +32,8 @@ pub use config::TrainConfig;
 pub use error::Error;
 pub use example::{corrected, make_example, Example, ExampleParams, Origin};
 pub use log::{read_log, LogRow, LOG_FILE};
-pub use schedule::Schedule;
+pub use provenance::Provenance;
+pub use schedule::{Phase, Plan, Schedule};
 pub use scribseg_model::InputKind;
 pub use trainer::{
     batch_tensors, bce_with_logits, train, validate, Progress, RunState, Validation,

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::example::{corrected, make_example, Example, ExampleParams};
 use crate::log::{LOG_FILE, LOG_HEADER};
-use crate::schedule::Schedule;
+use crate::provenance::{Provenance, RunRecord};
 use crate::{Error, TrainConfig};
 
 /// A paste may hide at most this fraction of the target it lands on.
@@ -69,22 +69,24 @@ pub struct Validation {
     pub dice_corrected: f32,
 }
 
-/// Trains as `config` says on `device` (the CPU's `Device::flex()`, or a
-/// GPU: see [`scribseg_model::Backend`]), resuming from `config.out` when it
-/// holds a run.
+/// Trains as `config` says on `provenance.backend` (the CPU through burn's
+/// Flex, LibTorch or a GPU: see [`scribseg_model::Backend`]), resuming from
+/// `config.out` when it holds a run. Every checkpoint (`last/`, `best/`) gets
+/// its lineage (`train.json`) beside it.
 ///
 /// `report` is called after every step.
 pub fn train(
     config: &TrainConfig,
-    device: &Device,
+    provenance: &Provenance,
     mut report: impl FnMut(&Progress),
 ) -> Result<RunState, Error> {
     // The time budget counts from here: loading and the first validation
     // (a GPU's kernel tuning among them) spend the lent minutes too.
     let clock = Instant::now();
-    let device = device.clone();
+    let device = provenance.backend.device()?;
     let ad_device = device.clone().autodiff();
-    let train_shard = ShardReader::open(&config.shards.join(shard_name(Split::Train)))?;
+    let train_path = config.shards.join(shard_name(Split::Train));
+    let train_shard = ShardReader::open(&train_path)?;
     let val_shard = ShardReader::open(&config.shards.join(shard_name(Split::Val)))?;
     let sampler = train_shard
         .mixture()
@@ -105,6 +107,13 @@ pub fn train(
             None => (UNetConfig::new().init(&ad_device), RunState::default()),
         },
     };
+    let record = RunRecord::start(
+        config,
+        provenance,
+        &train_shard,
+        &train_path,
+        state.step > 0,
+    )?;
     // Checkpoints record the input they were trained on (scribble weights may start a baseline).
     let mut model = model.with_input(config.kind);
     let mut optim = AdamConfig::new()
@@ -117,12 +126,7 @@ pub fn train(
             message: err.to_string(),
         })?;
     }
-    let schedule = Schedule {
-        peak: config.lr,
-        floor: config.min_lr,
-        warmup: config.warmup,
-        total: config.steps,
-    };
+    let plan = config.plan();
     let log_path = config.out.join(LOG_FILE);
     std::fs::create_dir_all(&config.out).map_err(|source| Error::Io {
         path: config.out.clone(),
@@ -151,12 +155,8 @@ pub fn train(
     let mut out_of_time = false;
     let first_step = state.step;
     while state.step < config.steps && !out_of_time {
-        let lr = match budget {
-            Some(seconds) => {
-                schedule.at_progress(state.step, clock.elapsed().as_secs_f64() / seconds)
-            }
-            None => schedule.at(state.step),
-        };
+        let progress = budget.map(|seconds| clock.elapsed().as_secs_f64() / seconds);
+        let lr = plan.at(state.step, progress);
         let mut batch = make_batch(config, &train_shard, &sampler, &params, state.step)?;
         let mut rng = step_rng(config.seed, state.step);
         if config.kind == InputKind::Scribble && rng.random::<f32>() < config.corrective_probability
@@ -190,14 +190,19 @@ pub fn train(
                     )
                 });
         if let Some(v) = validation {
-            model.save(config.out.join("last"))?;
+            let lineage = record.at(&state);
+            let last = config.out.join("last");
+            model.save(&last)?;
+            lineage.save(&last)?;
             optim.save(&optim_path).map_err(|err| Error::Checkpoint {
                 path: optim_path.clone(),
                 message: err.to_string(),
             })?;
             if v.dice > state.best_dice {
                 state.best_dice = v.dice;
-                model.save(config.out.join("best"))?;
+                let best = config.out.join("best");
+                model.save(&best)?;
+                lineage.save(&best)?;
             }
             write_state(&state_path, &state)?;
         }
@@ -609,7 +614,7 @@ mod tests {
             ..TrainConfig::default()
         };
         let mut reports = Vec::new();
-        let state = train(&config, &Device::flex(), |p| {
+        let state = train(&config, &Provenance::default(), |p| {
             reports.push((p.step, p.validation.is_some()))
         })
         .expect("train");
@@ -620,6 +625,22 @@ mod tests {
             Some(state)
         );
         assert!(config.out.join("last").join(OPTIMIZER_FILE).exists());
+        let lineage = |dir: &str| {
+            scribseg_model::Lineage::load(&config.out.join(dir))
+                .expect("readable")
+                .expect("a checkpoint has its lineage")
+        };
+        let first = lineage("last");
+        assert_eq!(first, lineage("best"));
+        assert_eq!(first.samples_total, 2);
+        let scribseg_model::lineage::Origin::Train(run) = &first.origin else {
+            panic!("a trained checkpoint's lineage is a run: {first:?}");
+        };
+        let as_run: TrainConfig =
+            serde_json::from_value(run.config.clone()).expect("the config parses back");
+        assert_eq!(as_run, config);
+        assert_eq!(run.data.sources[0].records, Some(3));
+        assert!(run.init.is_none() && run.started.is_some());
 
         // A run killed after logging steps past its checkpoint: the resumed
         // run logs those steps again, once.
@@ -627,8 +648,15 @@ mod tests {
         let mut text = std::fs::read_to_string(&log).expect("log");
         text.push_str("2,4,0.5,1e-3,,\n3,6,0.5,1e-3,,\n4,8,0.5");
         std::fs::write(&log, text).expect("write log");
-        let state = train(&config, &Device::flex(), |_| {}).expect("resume");
+        let state = train(&config, &Provenance::default(), |_| {}).expect("resume");
         assert_eq!(state.step, 2);
+        let resumed = lineage("last");
+        assert_eq!(resumed.samples_total, 4);
+        let scribseg_model::lineage::Origin::Train(again) = &resumed.origin else {
+            panic!("{resumed:?}");
+        };
+        assert_eq!(again.started, run.started, "a resumed run keeps its start");
+        assert!(again.wall_seconds >= run.wall_seconds);
         let steps: Vec<usize> = crate::read_log(&log)
             .expect("the log parses")
             .iter()

@@ -3,13 +3,15 @@
 
 use std::path::Path;
 
-use scribseg_model::InputKind;
+use scribseg_model::lineage::Origin;
+use scribseg_model::{InputKind, Lineage};
 use scribseg_train::TrainConfig;
 
 /// Every training configuration in `configs/` (`default.toml` is the data
 /// configuration) and the input kind it trains.
-const CONFIGS: [(&str, InputKind); 10] = [
+const CONFIGS: [(&str, InputKind); 11] = [
     ("train.toml", InputKind::Scribble),
+    ("default-recipe.toml", InputKind::Scribble),
     ("finetune.toml", InputKind::Scribble),
     ("continue.toml", InputKind::Scribble),
     ("torch.toml", InputKind::Scribble),
@@ -55,4 +57,47 @@ fn committed_training_configs_load_and_start_from_committed_weights() {
             );
         }
     }
+}
+
+/// The recipe spends, at each peak learning rate, the samples the chain of
+/// rounds behind the default weights spent there (read from their lineage),
+/// and as many in all as the longest branch of that chain.
+#[test]
+fn the_recipe_has_the_shape_of_the_default_weights_chain() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let recipe = TrainConfig::load(&root.join("configs/default-recipe.toml")).expect("recipe");
+    let phase_steps: usize = recipe.phases.iter().map(|p| p.steps).sum();
+    assert_eq!(phase_steps, recipe.steps, "the phases fill the run");
+
+    let lineage = Lineage::load(&root.join("weights/default"))
+        .expect("readable")
+        .expect("the default weights have a lineage");
+    let Origin::Average { inputs } = &lineage.origin else {
+        panic!("the default weights are a mean of checkpoints");
+    };
+    let longest = inputs
+        .iter()
+        .filter_map(|input| input.lineage.as_deref())
+        .max_by_key(|l| l.samples_total)
+        .expect("an input with a lineage");
+    assert_eq!(
+        (recipe.steps * recipe.batch) as u64,
+        longest.samples_total,
+        "the recipe's samples"
+    );
+    let mut per_peak: Vec<(f64, u64)> = Vec::new();
+    for run in longest.runs() {
+        let lr = run.config["lr"].as_f64().expect("a run's lr");
+        match per_peak.iter_mut().find(|(peak, _)| *peak == lr) {
+            Some((_, samples)) => *samples += run.samples,
+            None => per_peak.push((lr, run.samples)),
+        }
+    }
+    per_peak.reverse();
+    let phases: Vec<(f64, u64)> = recipe
+        .phases
+        .iter()
+        .map(|p| (p.lr, (p.steps * recipe.batch) as u64))
+        .collect();
+    assert_eq!(phases, per_peak, "samples per peak, oldest first");
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
 use burn::tensor::Device;
-use scribseg_model::{BlockKind, UNet, UNetConfig};
+use scribseg_model::lineage::Parent;
+use scribseg_model::{BlockKind, Lineage, UNet, UNetConfig, LINEAGE_FILE};
 
 /// Flags of `scribseg model`.
 #[derive(clap::Args, Debug)]
@@ -17,10 +18,14 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 enum ModelCommand {
-    /// Print the stage table and the parameter count.
+    /// Print the stage table, the parameter count and, for a checkpoint, where it came from
+    /// (its `train.json`).
     Info {
-        /// A checkpoint directory (`config.json` + `model.bpk`); without it, the default
-        /// network with untrained weights.
+        /// A checkpoint directory (`config.json` + `model.bpk`, e.g. `weights/default`);
+        /// without it, the default network with untrained weights.
+        #[arg(value_name = "CHECKPOINT", conflicts_with = "weights")]
+        checkpoint: Option<PathBuf>,
+        /// The same as CHECKPOINT, as a flag.
         #[arg(long)]
         weights: Option<PathBuf>,
     },
@@ -49,28 +54,40 @@ enum ModelCommand {
 /// Runs `scribseg model`.
 pub fn run(args: Args) -> Result<()> {
     match args.command {
-        ModelCommand::Info { weights } => {
+        ModelCommand::Info {
+            checkpoint,
+            weights,
+        } => {
             let device = Device::flex();
-            let (model, source) = match &weights {
-                Some(dir) => (
-                    UNet::load(dir, &device)
-                        .with_context(|| format!("loading the checkpoint {}", dir.display()))?,
-                    format!("checkpoint {}", dir.display()),
-                ),
-                None => (
-                    UNetConfig::new().init(&device),
-                    "default configuration, untrained weights".to_owned(),
-                ),
+            let Some(dir) = checkpoint.or(weights) else {
+                let model = UNetConfig::new().init(&device);
+                print!(
+                    "{}",
+                    info(&model, "default configuration, untrained weights")
+                );
+                return Ok(());
             };
-            print!("{}", info(&model, &source));
+            let model = UNet::load(&dir, &device)
+                .with_context(|| format!("loading the checkpoint {}", dir.display()))?;
+            print!("{}", info(&model, &format!("checkpoint {}", dir.display())));
+            println!();
+            match Lineage::load(&dir)? {
+                Some(lineage) => print!("lineage ({}):\n{}", LINEAGE_FILE, lineage.render()),
+                None => println!(
+                    "lineage: none recorded (no {LINEAGE_FILE} in {})",
+                    dir.display()
+                ),
+            }
             Ok(())
         }
         ModelCommand::Half { weights, out } => {
             let model = UNet::load(&weights, &Device::flex())
                 .with_context(|| format!("loading the checkpoint {}", weights.display()))?;
+            let lineage = Lineage::half(Parent::of(&weights)?);
             model
                 .save_half(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
+            lineage.save(&out)?;
             eprintln!("wrote {} (f16 weights)", out.display());
             Ok(())
         }
@@ -86,10 +103,15 @@ pub fn run(args: Args) -> Result<()> {
                         .with_context(|| format!("loading the checkpoint {}", dir.display()))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let parents = weights
+                .iter()
+                .map(|dir| Parent::of(dir))
+                .collect::<Result<Vec<_>, _>>()?;
             UNet::average(models)
                 .context("averaging the checkpoints")?
                 .save(&out)
                 .with_context(|| format!("writing {}", out.display()))?;
+            Lineage::average(parents).save(&out)?;
             eprintln!(
                 "wrote {} (the mean of {} checkpoints)",
                 out.display(),

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use scribseg_eval::{write_curves, Series};
 use scribseg_model::Backend;
-use scribseg_train::{read_log, train, TrainConfig, LOG_FILE};
+use scribseg_train::{read_log, train, Provenance, TrainConfig, LOG_FILE};
 
 /// Flags of `scribseg train`.
 #[derive(clap::Args, Debug)]
@@ -78,9 +78,12 @@ pub fn run(args: Args) -> Result<()> {
             .context("progress template")?,
     );
     let mut last_validation = String::new();
-    let device = args.device.device()?;
+    let provenance = Provenance {
+        backend: args.device,
+        commit: crate::build_commit(),
+    };
     let began = Instant::now();
-    let state = train(&config, &device, |p| {
+    let state = train(&config, &provenance, |p| {
         // Without a terminal, the steps 1, 2, 4, 8 … tell where the time
         // went (a GPU tunes and compiles its kernels in the first steps).
         if bar.is_hidden() && p.step.is_power_of_two() {
