@@ -1,6 +1,8 @@
-// The JSON API (see docs/web-api.md). When the server has a token the page
+// The JSON API (see crates/web/API.md). When the server has a token the page
 // was opened with ?token=…; the server then sets a cookie, and the token is
-// also kept here for the WebSocket URL.
+// also kept here for the WebSocket URL. Every request carries `X-Scribseg`,
+// which the server asks of writes without a JSON body: another site's page
+// cannot send it.
 
 const token = new URLSearchParams(location.search).get("token");
 
@@ -14,7 +16,7 @@ export class ApiError extends Error {
 
 /** Calls `/api${path}`; `body` is sent as JSON unless it is a Blob. */
 export async function api(path, { method = "GET", body } = {}) {
-  const headers = {};
+  const headers = { "X-Scribseg": "1" };
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (body instanceof Blob) {

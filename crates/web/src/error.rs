@@ -34,6 +34,10 @@ pub enum Error {
     /// A body over the upload limit (413).
     #[error("{0}")]
     TooLarge(String),
+    /// A request from another site, to another host name, or a write that
+    /// a web page could have forged (403; see the same-origin guard).
+    #[error("{0}")]
+    Forbidden(String),
     /// A request without the right token (401).
     #[error("missing or wrong token: pass `Authorization: Bearer <token>` or `?token=<token>`")]
     Unauthorized,
@@ -74,6 +78,7 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Database(_) | Error::Io { .. } | Error::Options(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -1,5 +1,6 @@
 //! Adding images: from uploaded bytes or from the server's `--dir` folder.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -25,17 +26,37 @@ pub(crate) fn add_image(
     Ok(info)
 }
 
-/// Adds the image at `relative` inside `--dir`, named by that path.
+/// Adds the image at `relative` inside `--dir`, named by that path. A file
+/// larger than the upload limit is refused before it is read.
 pub(crate) fn add_from_dir(state: &AppState, project_id: i64, relative: &str) -> Result<ImageInfo> {
     let path = state.confined(relative)?;
-    let bytes = std::fs::read(&path).map_err(|source| Error::Io { path, source })?;
+    let io = |source| Error::Io {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::File::open(&path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(state.max_upload as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > state.max_upload {
+        return Err(Error::TooLarge(format!(
+            "{relative:?} is larger than the upload limit of {} MiB",
+            state.max_upload >> 20
+        )));
+    }
     add_image(state, project_id, relative, &bytes)
 }
 
-/// The image files under `dir` (by extension), as sorted `/`-separated relative paths.
+/// The image files under `dir` (by extension), as sorted `/`-separated
+/// relative paths; links that lead outside `dir` are left out.
 pub(crate) fn image_files(dir: &Path) -> Result<Vec<String>> {
+    let root = dir.canonicalize().map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut out = Vec::new();
-    walk(dir, dir, 0, &mut out)?;
+    walk(&root, &root, 0, &mut out)?;
     out.sort();
     Ok(out)
 }
@@ -51,7 +72,8 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) -> Result<
             .file_name()
             .and_then(|n| n.to_str())
             .is_none_or(|n| n.starts_with('.'));
-        if hidden {
+        let inside = path.canonicalize().is_ok_and(|real| real.starts_with(root));
+        if hidden || !inside {
             continue;
         }
         if path.is_dir() && depth < MAX_DEPTH {

@@ -25,6 +25,7 @@ mod export;
 mod extract;
 mod folder;
 mod imaging;
+mod origin;
 mod predict;
 mod state;
 mod store;
@@ -41,6 +42,7 @@ use axum::{middleware, Router};
 pub use annotate::{annotate, encode_frame, PredictRequest};
 pub use error::{Error, Result};
 pub use imaging::MAX_PIXELS;
+pub use origin::WRITE_HEADER;
 pub use predict::{LabelMap, Model, ModelInfo, RegionMap};
 pub use state::AppState;
 pub use store::{
@@ -53,7 +55,8 @@ pub use volume::MAX_VOXELS;
 pub const DEFAULT_PROJECT: &str = "default";
 
 /// The whole application: the page, its assets and the API, behind the
-/// token check when the state has a token.
+/// same-origin guard (Host, Origin, non-simple writes, security headers)
+/// and the token check when the state has a token.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(assets::index))
@@ -64,8 +67,16 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            origin::same_origin,
+        ))
         .with_state(state)
 }
+
+/// The shortest `--token` accepted: a token guards a server other machines
+/// can reach, so it must not be guessable.
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 /// How [`serve`] runs.
 #[derive(Clone, Debug)]
@@ -81,10 +92,13 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// The largest upload, in bytes.
     pub max_upload: usize,
+    /// Origins besides the server's own whose pages may use it
+    /// (`http://host:port`).
+    pub allow_origins: Vec<String>,
 }
 
 impl ServeOptions {
-    /// Loopback port 7878, no folder, no token, 64 MiB uploads.
+    /// Loopback port 7878, no folder, no token, no other origins, 64 MiB uploads.
     pub fn new(db: PathBuf) -> Self {
         Self {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 7878),
@@ -92,6 +106,7 @@ impl ServeOptions {
             dir: None,
             token: None,
             max_upload: 64 << 20,
+            allow_origins: Vec::new(),
         }
     }
 }
@@ -106,6 +121,19 @@ pub fn serve(options: ServeOptions, model: Arc<Model>) -> Result<()> {
             options.addr.ip()
         )));
     }
+    if let Some(token) = options.token.as_deref() {
+        if token.chars().count() < MIN_TOKEN_CHARS {
+            return Err(Error::Options(format!(
+                "--token must have at least {MIN_TOKEN_CHARS} characters \
+                 (e.g. the output of `openssl rand -hex 16`)"
+            )));
+        }
+    }
+    let allow_origins = options
+        .allow_origins
+        .iter()
+        .map(|origin| origin::parse_allowed_origin(origin))
+        .collect::<Result<Vec<_>>>()?;
     if let Some(dir) = options.dir.as_ref().filter(|d| !d.is_dir()) {
         return Err(Error::Options(format!(
             "--dir {} is not a folder",
@@ -116,6 +144,8 @@ pub fn serve(options: ServeOptions, model: Arc<Model>) -> Result<()> {
     state.dir = options.dir;
     state.token = options.token;
     state.max_upload = options.max_upload;
+    state.allow_origins = allow_origins;
+    state.bound = Some(options.addr.ip());
     let project = state.store.project_named(DEFAULT_PROJECT)?;
     let added = folder::import_dir(&state, project.id)?;
     if added > 0 {

@@ -48,13 +48,18 @@ pub struct AppState {
     pub token: Option<String>,
     /// The largest upload accepted, in bytes.
     pub max_upload: usize,
+    /// Origins (`http://host:port`, lower case) besides the server's own
+    /// whose pages may use it (`--allow-origin`).
+    pub allow_origins: Vec<String>,
+    /// The address the server is bound to: a `Host` naming it is allowed.
+    pub bound: Option<std::net::IpAddr>,
     images: Arc<Cache<RgbImage>>,
     volumes: Arc<Cache<Loaded>>,
 }
 
 impl AppState {
-    /// A state over `store` and `model`, without a folder or a token and
-    /// with a 64 MiB upload limit.
+    /// A state over `store` and `model`, without a folder, a token or other
+    /// allowed origins, and with a 64 MiB upload limit.
     pub fn new(store: Store, model: Arc<Model>) -> Self {
         Self {
             store: Arc::new(store),
@@ -62,6 +67,8 @@ impl AppState {
             dir: None,
             token: None,
             max_upload: 64 << 20,
+            allow_origins: Vec::new(),
+            bound: None,
             images: Arc::default(),
             volumes: Arc::default(),
         }
@@ -133,13 +140,12 @@ impl AppState {
             path: dir.clone(),
             source,
         })?;
-        let path = root.join(relative).canonicalize().map_err(|_| {
-            Error::bad_request(format!("no file {relative:?} in the server folder"))
-        })?;
+        // One answer for a missing file and a file outside the folder, so
+        // the answer does not tell which files exist elsewhere.
+        let refused = || Error::bad_request(format!("no file {relative:?} in the server folder"));
+        let path = root.join(relative).canonicalize().map_err(|_| refused())?;
         if !path.starts_with(&root) || !path.is_file() {
-            return Err(Error::bad_request(format!(
-                "{relative:?} is not a file inside the server folder"
-            )));
+            return Err(refused());
         }
         Ok(path)
     }

@@ -394,23 +394,58 @@ async fn folder_paths_stay_inside_dir() {
         &png(DynamicImage::ImageRgb8(shapes())),
     );
     write(folder.path(), "notes.txt", b"not an image");
+    // A link to an image outside the folder, and an image over the size cap.
+    let outside = tempfile::tempdir().expect("temp dir");
+    write(
+        outside.path(),
+        "secret.png",
+        &png(DynamicImage::ImageRgb8(shapes())),
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.png"),
+        folder.path().join("link.png"),
+    )
+    .expect("symlink");
+    write(folder.path(), "big.png", &vec![0u8; 3 << 20]);
     let root = folder.path().to_path_buf();
-    let server = Server::start(move |s| s.dir = Some(root)).await;
+    let server = Server::start(move |s| {
+        s.dir = Some(root);
+        s.max_upload = 2 << 20;
+    })
+    .await;
     let project = server
         .post_json("/api/projects", json!({"name": "p"}))
         .await
         .ok_json();
     let from_dir = format!("/api/projects/{}/images/from-dir", project["id"]);
 
-    assert_eq!(server.get("/api/dir").await.ok_json(), json!(["sub/a.png"]));
+    assert_eq!(
+        server.get("/api/dir").await.ok_json(),
+        json!(["big.png", "sub/a.png"]),
+        "the link out of the folder is not listed"
+    );
+    let big = server
+        .post_json(&from_dir, json!({"path": "big.png"}))
+        .await;
+    assert!(big.error(413).contains("upload limit"));
     let added = server
         .post_json(&from_dir, json!({"path": "sub/a.png"}))
         .await
         .ok_json();
     assert_eq!(added["name"], "sub/a.png");
-    for escape in ["../test.db", "/etc/passwd", "sub/../../x.png", "sub"] {
+    for escape in [
+        "../test.db",
+        "/etc/passwd",
+        "sub/../../x.png",
+        "sub",
+        "link.png",
+    ] {
         let refused = server.post_json(&from_dir, json!({"path": escape})).await;
-        assert!(refused.error(400).contains("server folder"), "{escape}");
+        assert_eq!(
+            refused.error(400),
+            format!("no file {escape:?} in the server folder"),
+            "one answer whether or not the file exists"
+        );
     }
     let text = server
         .post_json(&from_dir, json!({"path": "notes.txt"}))

@@ -5,6 +5,7 @@
 mod api;
 mod browser;
 mod cdp;
+mod origin;
 mod socket;
 mod util;
 mod volumes;

@@ -70,6 +70,7 @@ impl Server {
         .await
     }
 
+    /// Sends a request as the page does: a write carries `X-Scribseg`.
     pub async fn send(
         &self,
         method: &str,
@@ -77,7 +78,11 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Response {
-        request(self.addr, method, path, headers, body).await
+        let mut all = headers.to_vec();
+        if method != "GET" {
+            all.push((scribseg_web::WRITE_HEADER, "1"));
+        }
+        request(self.addr, method, path, &all, body).await
     }
 
     /// Creates a project with two labels and one uploaded image; returns (project, [label ids], image).
@@ -169,11 +174,17 @@ pub async fn request(
     body: &[u8],
 ) -> Response {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
+    // `Host` is the server's address unless the caller names another.
+    let is_host = |name: &str| name.eq_ignore_ascii_case("host");
+    let host = headers
+        .iter()
+        .find(|(name, _)| is_host(name))
+        .map_or_else(|| addr.to_string(), |(_, value)| value.to_string());
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    for (name, value) in headers {
+    for (name, value) in headers.iter().filter(|(name, _)| !is_host(name)) {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");

@@ -27,9 +27,15 @@ pub struct Args {
     /// The port to listen on.
     #[arg(long, default_value_t = 7878)]
     port: u16,
-    /// A secret every request must carry (`Authorization: Bearer T` or `?token=T`).
+    /// A secret every request must carry (`Authorization: Bearer T` or `?token=T`),
+    /// at least 16 characters.
     #[arg(long)]
     token: Option<String>,
+    /// Another origin whose pages may use the server (`http://host:port`), besides its own
+    /// page on localhost or the bound address: e.g. the name other machines reach it by.
+    /// Repeat for several.
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
     /// A checkpoint directory (`config.json` + `model.bpk`) [default: weights/default].
     #[arg(long)]
     weights: Option<PathBuf>,
@@ -55,6 +61,7 @@ pub fn run(args: Args) -> Result<()> {
         dir: args.dir,
         token: args.token,
         max_upload: args.max_upload_mib << 20,
+        allow_origins: args.allow_origin,
     };
     let host = if args.host.is_unspecified() {
         "localhost".to_string()
