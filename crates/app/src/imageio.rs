@@ -11,7 +11,7 @@ use scribseg_sim::{Mask, Plane};
 pub const MAX_PIXELS: u64 = 16_384 * 16_384;
 
 /// Decodes any supported image, refusing ones above [`MAX_PIXELS`] before
-/// their pixels are allocated.
+/// their pixels are allocated, and cut-off JPEGs.
 pub fn open(path: &Path) -> Result<(DynamicImage, ImageFormat)> {
     let reader = ImageReader::open(path)
         .with_context(|| format!("cannot open {}", path.display()))?
@@ -32,7 +32,14 @@ pub fn open(path: &Path) -> Result<(DynamicImage, ImageFormat)> {
             path.display()
         );
     }
-    let image = ImageReader::open(path)?
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if scribseg_data::is_truncated_jpeg(&bytes) {
+        bail!(
+            "{} is a truncated JPEG (its image data stops before the end marker)",
+            path.display()
+        );
+    }
+    let image = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()?
         .decode()
         .with_context(|| {

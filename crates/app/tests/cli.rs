@@ -143,6 +143,23 @@ fn bad_inputs_are_named_in_the_error() {
     assert_eq!(res.status.code(), Some(2));
     assert!(stderr(&res).contains("garbage.png"), "{}", stderr(&res));
 
+    let (w, h) = read_gray(&mask_path).dimensions();
+    let photo = dir.path().join("photo.jpg");
+    RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 7) as u8, (y * 5) as u8, (x ^ y) as u8])
+    })
+    .save(&photo)
+    .unwrap();
+    let bytes = std::fs::read(&photo).unwrap();
+    std::fs::write(&photo, &bytes[..bytes.len() / 2]).unwrap();
+    let res = simulate(&mask_path, &out, &["--image", path_str(&photo)]);
+    assert_eq!(res.status.code(), Some(2));
+    assert!(
+        stderr(&res).contains("photo.jpg is a truncated JPEG"),
+        "{}",
+        stderr(&res)
+    );
+
     let small = dir.path().join("small.png");
     RgbImage::new(10, 10).save(&small).unwrap();
     let res = simulate(&mask_path, &out, &["--image", path_str(&small)]);

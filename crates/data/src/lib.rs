@@ -52,6 +52,7 @@ mod dataset;
 mod error;
 mod folder;
 mod index_png;
+mod jpeg;
 mod mask_ops;
 mod mixture;
 mod object_sample;
@@ -73,6 +74,7 @@ pub use crop::{crop_mask, crop_plane, crop_rgb, random_window, CropParams, Windo
 pub use dataset::{Dataset, ScanReport};
 pub use error::{Error, Result};
 pub use folder::{MaskEncoding, MaskFolderOptions, MaskFolderSource, BINARY_IGNORE, INDEX_IGNORE};
+pub use jpeg::is_truncated_jpeg;
 pub use mixture::Mixture;
 pub use object_sample::ObjectSample;
 pub use pack::{pack, shard_name, PackOptions, PackReport};

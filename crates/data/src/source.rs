@@ -23,10 +23,17 @@ pub trait Source: Send + Sync {
     fn load(&self, index: usize) -> Result<Vec<Sample>>;
 }
 
-/// Reads an image file as RGB, with the path in the error.
+/// Reads an image file as RGB, with the path in the error; a cut-off JPEG
+/// is an error, not an image with grey rows.
 pub(crate) fn read_rgb(path: &std::path::Path) -> Result<image::RgbImage> {
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| crate::Error::io(path, e))?
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+    if crate::is_truncated_jpeg(&bytes) {
+        return Err(crate::Error::invalid(
+            path,
+            "the JPEG is truncated (its image data stops before the end marker)",
+        ));
+    }
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| crate::Error::io(path, e))?;
     let image = reader.decode().map_err(|source| crate::Error::Image {

@@ -33,9 +33,15 @@ pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
 /// Decodes an image file (JPEG, PNG, TIFF, BMP; 8 or 16 bits; grey, RGB
 /// or RGBA) to 8-bit RGB. Images with more than 8 bits per channel are
 /// stretched from their darkest to their brightest value, so 12-bit scans
-/// stored in 16 bits are not black; alpha is dropped.
+/// stored in 16 bits are not black; alpha is dropped. A cut-off JPEG is an
+/// error.
 pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
     dimensions(bytes)?;
+    if scribseg_data::is_truncated_jpeg(bytes) {
+        return Err(Error::bad_request(
+            "the JPEG is truncated (its image data stops before the end marker): upload the whole file",
+        ));
+    }
     let image = reader(bytes)?
         .decode()
         .map_err(|e| Error::bad_request(format!("could not decode the image: {e}")))?;

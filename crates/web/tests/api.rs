@@ -161,6 +161,16 @@ async fn uploads_decode_any_depth_and_refuse_garbage() {
         .await
         .error(400)
         .contains("image"));
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(shapes())
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .expect("encode");
+    let jpeg = jpeg.into_inner();
+    assert!(server
+        .send("POST", &upload("half.jpg"), &[], &jpeg[..jpeg.len() / 2])
+        .await
+        .error(400)
+        .contains("truncated"));
     assert!(server
         .send("POST", &upload("text.png"), &[], b"hello")
         .await
