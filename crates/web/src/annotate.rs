@@ -78,6 +78,12 @@ where
                         }
                     }
                 },
+                Some(Ok(Message::Binary(_))) => {
+                    let reply = error_message(None, "bad request: send JSON text messages, not binary ones");
+                    if outgoing.send(reply).await.is_err() {
+                        break;
+                    }
+                }
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => {}
             },

@@ -306,6 +306,11 @@ impl Store {
 
     /// Hides the given strokes (the eraser; one undoable step).
     pub fn erase_strokes(&self, image_id: i64, ids: &[i64]) -> Result<History> {
+        // An id given twice is erased once.
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let ids = ids.as_slice();
         self.transaction(|tx| {
             image_info(tx, image_id)?;
             let visible: Vec<i64> = visible_strokes(tx, image_id)?

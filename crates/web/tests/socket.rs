@@ -132,6 +132,18 @@ async fn bad_messages_get_errors_and_the_socket_stays_open() {
         .expect("send");
     let error = next_text(&mut socket).await;
     assert_eq!(error["seq"], 5);
+    socket
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .expect("send");
+    let error = next_text(&mut socket).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("not binary"),
+        "{error}"
+    );
     socket.send(request(6, labels, 40.0)).await.expect("send");
     assert!(matches!(socket.next().await, Some(Ok(Message::Binary(_)))));
 
