@@ -288,6 +288,19 @@ impl Store {
                     new.label_id
                 )));
             }
+            // A point may lie off the image (the brush crossed its edge),
+            // but not further than the image's own size.
+            let (w, h) = (image.width as f32, image.height as f32);
+            if let Some([x, y]) = new
+                .points
+                .iter()
+                .find(|[x, y]| !(-w..=2.0 * w).contains(x) || !(-h..=2.0 * h).contains(y))
+            {
+                return Err(Error::bad_request(format!(
+                    "stroke point ({x}, {y}) lies far outside the {}×{} image",
+                    image.width, image.height
+                )));
+            }
             let points = serde_json::to_string(&new.points)
                 .map_err(|e| Error::Internal(format!("points: {e}")))?;
             tx.execute(
@@ -296,10 +309,14 @@ impl Store {
             )?;
             let id = tx.last_insert_rowid();
             history::record(tx, image_id, history::OpKind::Add, &[id])?;
-            let stroke = visible_strokes(tx, image_id)?
-                .into_iter()
-                .find(|s| s.id == id)
-                .ok_or_else(|| Error::Internal("stored stroke vanished".into()))?;
+            // The stroke as stored, without reading the image's strokes back.
+            let stroke = Stroke {
+                id,
+                label_id: new.label_id,
+                kind: new.kind,
+                radius: new.radius,
+                points: new.points.clone(),
+            };
             Ok((stroke, history::state(tx, image_id)?))
         })
     }

@@ -123,6 +123,30 @@ async fn bad_requests_get_clear_json_errors() {
         .await
         .error(404)
         .contains("image 999"));
+
+    let (_, [cat, _], image) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(shapes())))
+        .await;
+    let strokes = format!("/api/images/{}/strokes", image["id"]);
+    let far = server
+        .post_json(
+            &strokes,
+            json!({"label_id": cat, "kind": "positive", "radius": 2.0, "points": [[10.0, 10.0], [1e30, 5.0]]}),
+        )
+        .await;
+    assert!(far.error(400).contains("far outside the 96×72 image"));
+    let off_edge = server
+        .post_json(
+            &strokes,
+            json!({"label_id": cat, "kind": "positive", "radius": 2.0, "points": [[10.0, 10.0], [-3.0, 80.0]]}),
+        )
+        .await
+        .ok_json();
+    let listed = server.get(&strokes).await.ok_json();
+    assert_eq!(
+        listed["strokes"][0], off_edge["stroke"],
+        "the answer is the stroke as stored"
+    );
 }
 
 #[tokio::test]
