@@ -12,7 +12,8 @@
 //! each other, so when the model is busy only the newest state is
 //! predicted next and nothing queues up. Errors come back as text:
 //! `{"type": "error", "seq": 7, "message": "..."}`. On connect the server
-//! sends `{"type": "ready", "width": .., "height": .., "model": {..}}`.
+//! sends `{"type": "ready", "width": .., "height": .., "model": {..}}`; once
+//! the image is deleted, the next request gets an error and the socket closes.
 
 use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::predict::RegionMap;
 use crate::state::AppState;
 use crate::store::{NewStroke, MAX_LABELS};
@@ -89,11 +90,13 @@ where
             },
             (seq, result) = finished(&mut running) => {
                 running = None;
+                // The image was deleted while the socket was open: say so and close.
+                let gone = matches!(result, Err(Error::NotFound { what: "image", .. }));
                 let reply = match result {
                     Ok(map) => Message::Binary(encode_frame(seq, &map).into()),
                     Err(err) => error_message(Some(seq), &err.to_string()),
                 };
-                if outgoing.send(reply).await.is_err() {
+                if outgoing.send(reply).await.is_err() || gone {
                     break;
                 }
             }
@@ -103,6 +106,7 @@ where
                 let (state, image) = (state.clone(), image.clone());
                 let seq = request.seq;
                 let job = tokio::task::spawn_blocking(move || {
+                    state.store.image(image_id)?;
                     Ok(state
                         .model
                         .predict_region(&image, &request.labels, &request.strokes))

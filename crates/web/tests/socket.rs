@@ -108,7 +108,7 @@ async fn predictions_come_back_and_only_the_newest_state_is_predicted() {
 }
 
 #[tokio::test]
-async fn bad_messages_get_errors_and_the_socket_stays_open() {
+async fn bad_messages_get_errors_and_a_deleted_image_closes_the_socket() {
     let server = Server::start(|_| {}).await;
     let (_, labels, info) = server
         .project_with_image(&png(DynamicImage::ImageRgb8(shapes())))
@@ -157,6 +157,27 @@ async fn bad_messages_get_errors_and_the_socket_stays_open() {
     let missing =
         tokio_tungstenite::connect_async(format!("ws://{}/api/images/999/ws", server.addr)).await;
     assert!(missing.is_err(), "no socket for a missing image");
+
+    // The image is deleted under an open socket: the next request gets an
+    // error, and the socket closes.
+    let deleted = server
+        .send("DELETE", &format!("/api/images/{image}"), &[], b"")
+        .await;
+    assert_eq!(deleted.status, 204, "{deleted:?}");
+    again.send(request(2, labels, 35.0)).await.expect("send");
+    let error = next_text(&mut again).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains(&format!("image {image} not found")),
+        "{error}"
+    );
+    let after = again.next().await;
+    assert!(
+        matches!(after, None | Some(Ok(Message::Close(_))) | Some(Err(_))),
+        "the socket stays open: {after:?}"
+    );
 }
 
 #[tokio::test]
