@@ -35,6 +35,7 @@ mod ws;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -157,11 +158,54 @@ pub fn serve(options: ServeOptions, model: Arc<Model>) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .map_err(|e| Error::Options(format!("cannot listen on {}: {e}", options.addr)))?;
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("server: {e}")))
+        tokio::select! {
+            () = run(listener, router(state), HEADER_TIMEOUT) => Ok(()),
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
     })
+}
+
+/// How long a client may take to send a request's headers before its
+/// connection is closed: a connection that never finishes them would hold
+/// a file descriptor for good.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once; past it, new ones are closed at once, so a
+/// flood of idle sockets cannot use up the process's file descriptors.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// Serves `app` on `listener` until the task is dropped: HTTP/1.1 with
+/// WebSocket upgrades, at most [`MAX_CONNECTIONS`] at once, each closed when
+/// its request headers take longer than `header_timeout`.
+pub async fn run(listener: tokio::net::TcpListener, app: Router, header_timeout: Duration) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                // Out of descriptors, say: wait instead of spinning.
+                tracing::warn!("accept: {err}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!("{MAX_CONNECTIONS} connections open: closing a new one");
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let io = hyper_util::rt::TokioIo::new(stream);
+            if let Err(err) = builder.serve_connection_with_upgrades(io, service).await {
+                tracing::debug!("connection: {err}");
+            }
+            drop(slot);
+        });
+    }
 }

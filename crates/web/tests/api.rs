@@ -549,3 +549,27 @@ fn serve_refuses_an_open_host_without_a_token() {
     let err = scribseg_web::serve(options, crate::util::model()).expect_err("refused");
     assert!(err.to_string().contains("--token"), "{err}");
 }
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_headers_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start(|_| {}).await;
+    let mut slow = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .expect("write");
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(
+        crate::util::HEADER_TIMEOUT * 10,
+        slow.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "the connection was still open after ten header timeouts"
+    );
+    // The server still answers others.
+    assert_eq!(server.get("/api/health").await.status, 200);
+}

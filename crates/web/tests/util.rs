@@ -37,6 +37,9 @@ pub struct Server {
     pub dir: TempDir,
 }
 
+/// The test servers' header-read timeout: short, so a test can outwait it.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl Server {
     /// Starts a server over `dir/test.db`; `configure` may set a token, a folder or limits.
     pub async fn start_in(dir: TempDir, configure: impl FnOnce(&mut AppState)) -> Server {
@@ -45,7 +48,7 @@ impl Server {
         configure(&mut state);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        tokio::spawn(scribseg_web::run(listener, router(state), HEADER_TIMEOUT));
         Server { addr, dir }
     }
 
