@@ -35,6 +35,10 @@ use crate::store::VolumeMeta;
 /// The largest volume accepted, in voxels (a 512 × 512 × 1024 CT).
 pub const MAX_VOXELS: usize = 1 << 28;
 
+/// The most voxel data accepted, in bytes (that CT in 32-bit floats): a
+/// header declaring more is refused before any voxel is inflated.
+pub const MAX_VOXEL_BYTES: usize = 1 << 30;
+
 /// A slice picture larger than this (in pixels) keeps its voxel grid
 /// instead of its physical aspect.
 const MAX_SLICE_PIXELS: u64 = 16 << 20;
@@ -91,7 +95,7 @@ impl Loaded {
     /// checks the header, the data type and that the voxel data is all there.
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Self> {
         let bad = |what: String| Error::bad_request(format!("{name}: {what}"));
-        let raw = unpack(bytes).map_err(|e| {
+        let mut raw = unpack(bytes).map_err(|e| {
             bad(format!(
                 "the gzip stream is truncated or corrupt ({e}); upload the complete .nii.gz"
             ))
@@ -132,6 +136,13 @@ impl Loaded {
         }
         let offset = offset as usize;
         let need = voxels * datatype.size_of();
+        if need > MAX_VOXEL_BYTES {
+            return Err(bad(format!(
+                "{shape} {datatype:?} voxels are {need} bytes, over the limit of {} MiB \
+                 (save it with a smaller data type)",
+                MAX_VOXEL_BYTES >> 20
+            )));
+        }
         let have = raw.len().saturating_sub(offset);
         if have < need {
             return Err(bad(format!(
@@ -141,7 +152,11 @@ impl Loaded {
         // The first 3D volume only.
         header.dim[0] = 3;
         header.dim[4..].fill(1);
-        let data = raw[offset..offset + need].to_vec();
+        let head = raw[..HEADER_BYTES].to_vec();
+        // The voxel data in place, without a copy.
+        raw.truncate(offset + need);
+        raw.drain(..offset);
+        let data = raw;
         let volume = InMemNiftiVolume::from_raw_fields(
             header.dim,
             datatype,
@@ -153,7 +168,7 @@ impl Loaded {
         .map_err(|e| bad(format!("unreadable voxel data ({e})")))?;
         let volume = Volume::from_nifti(Path::new(name), &header, volume)
             .map_err(|e| Error::bad_request(e.to_string()))?;
-        Ok(Self::new(&header, raw[..HEADER_BYTES].to_vec(), volume))
+        Ok(Self::new(&header, head, volume))
     }
 
     fn new(header: &NiftiHeader, head: Vec<u8>, volume: Volume) -> Self {
@@ -358,16 +373,39 @@ fn gzip(parts: &[&[u8]]) -> std::io::Result<Vec<u8>> {
     out.finish()
 }
 
-/// The file's bytes, gunzipped when they are gzip.
+/// The file's bytes, gunzipped when they are gzip: first the header, then
+/// no further than the end of the voxel data it declares. A small file that
+/// inflates to gigabytes stops there; a header that declares too much, or
+/// is no NIfTI-1 header, stops after its 348 bytes (and `parse` says why).
 fn unpack(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes.to_vec());
     }
-    // A header, 8 bytes a voxel at most, and room for extensions.
-    let limit = (HEADER_BYTES + 8 * MAX_VOXELS + (1 << 20)) as u64;
+    let mut decoder = GzDecoder::new(bytes);
     let mut out = Vec::new();
-    GzDecoder::new(bytes).take(limit).read_to_end(&mut out)?;
+    (&mut decoder)
+        .take(HEADER_BYTES as u64)
+        .read_to_end(&mut out)?;
+    let end = declared_end(&out).unwrap_or(HEADER_BYTES);
+    decoder
+        .take(end.saturating_sub(HEADER_BYTES) as u64)
+        .read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// Where a readable header within the limits says the first volume's voxel
+/// data ends (`vox_offset` + voxels × element size).
+fn declared_end(head: &[u8]) -> Option<usize> {
+    check_magic(head).ok()?;
+    let header = NiftiHeader::from_reader(head).ok()?;
+    let voxels: usize = [1, 2, 3]
+        .map(|i| usize::from(header.dim[i]))
+        .iter()
+        .product();
+    let bytes = voxels.checked_mul(header.data_type().ok()?.size_of())?;
+    let offset = header.vox_offset;
+    let valid = offset.is_finite() && offset >= HEADER_BYTES as f32;
+    (valid && voxels <= MAX_VOXELS && bytes <= MAX_VOXEL_BYTES).then(|| offset as usize + bytes)
 }
 
 fn check_magic(raw: &[u8]) -> std::result::Result<(), String> {
@@ -567,5 +605,46 @@ mod tests {
         let mut gz = gzip(&[&[7u8; 4000]]).expect("gzip");
         gz.truncate(gz.len() / 2);
         assert!(err(&gz).contains("gzip stream is truncated"));
+    }
+
+    /// A little-endian NIfTI-1 header (`vox_offset` 352) of `dims` voxels
+    /// of NIfTI type `datatype` with `bitpix` bits.
+    fn raw_header(dims: [i16; 3], datatype: i16, bitpix: i16) -> Vec<u8> {
+        let mut b = vec![0u8; 352];
+        b[..4].copy_from_slice(&348i32.to_le_bytes());
+        let dim = [3, dims[0], dims[1], dims[2], 1, 1, 1, 1];
+        for (i, d) in dim.iter().enumerate() {
+            b[40 + 2 * i..42 + 2 * i].copy_from_slice(&d.to_le_bytes());
+        }
+        b[70..72].copy_from_slice(&datatype.to_le_bytes());
+        b[72..74].copy_from_slice(&bitpix.to_le_bytes());
+        for i in 0..8 {
+            b[76 + 4 * i..80 + 4 * i].copy_from_slice(&1f32.to_le_bytes());
+        }
+        b[108..112].copy_from_slice(&352f32.to_le_bytes());
+        b[344..348].copy_from_slice(b"n+1\0");
+        b
+    }
+
+    #[test]
+    fn a_gzip_inflates_no_further_than_its_header_declares() {
+        // 8×8×8 bytes of voxels, then 64 MiB of zeros in the same stream:
+        // read up to the declared end, the rest never inflated.
+        let head = raw_header([8, 8, 8], 2, 8);
+        let voxels = vec![9u8; 512];
+        let tail = vec![0u8; 64 << 20];
+        let bomb = gzip(&[&head, &voxels, &tail]).expect("gzip");
+        assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+        let v = Loaded::parse("bomb.nii.gz", &bomb).expect("the declared volume");
+        assert_eq!(v.voxels(), 512);
+
+        // A header that declares 2 GiB of float64 voxels is refused before
+        // any voxel is inflated.
+        let head = raw_header([512, 512, 1024], 64, 64);
+        let huge = gzip(&[&head, &vec![0u8; 1 << 20]]).expect("gzip");
+        let err = Loaded::parse("huge.nii.gz", &huge)
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("over the limit of 1024 MiB"), "{err}");
     }
 }
