@@ -103,6 +103,20 @@ impl Loaded {
         check_magic(&raw).map_err(bad)?;
         let mut header = NiftiHeader::from_reader(&raw[..HEADER_BYTES])
             .map_err(|e| bad(format!("unreadable NIfTI-1 header ({e})")))?;
+        if header.sizeof_hdr != HEADER_BYTES as i32 {
+            return Err(bad(format!(
+                "the header says it is {} bytes long; a NIfTI-1 header is {HEADER_BYTES}",
+                header.sizeof_hdr
+            )));
+        }
+        let scaling = [header.scl_slope, header.scl_inter];
+        let spacing = &header.pixdim[1..4];
+        if scaling.iter().chain(spacing).any(|v| !v.is_finite()) {
+            return Err(bad(format!(
+                "the header holds a value that is not a number: scaling {scaling:?}, \
+                 voxel size {spacing:?}"
+            )));
+        }
         let rank = header.dim[0];
         if !(3..=7).contains(&rank) {
             return Err(bad(format!(
@@ -168,6 +182,11 @@ impl Loaded {
         .map_err(|e| bad(format!("unreadable voxel data ({e})")))?;
         let volume = Volume::from_nifti(Path::new(name), &header, volume)
             .map_err(|e| Error::bad_request(e.to_string()))?;
+        if !volume.data.iter().any(|v| v.is_finite()) {
+            return Err(bad(
+                "every voxel is NaN or infinite: there is no image".into()
+            ));
+        }
         Ok(Self::new(&header, head, volume))
     }
 
@@ -646,5 +665,32 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(err.contains("over the limit of 1024 MiB"), "{err}");
+    }
+
+    #[test]
+    fn nan_in_the_header_or_only_nan_voxels_is_refused() {
+        let err = |bytes: &[u8]| {
+            Loaded::parse("a.nii", bytes)
+                .expect_err("refused")
+                .to_string()
+        };
+        let volume = |head: Vec<u8>, voxels: &[u8]| [head, voxels.to_vec()].concat();
+        let ok = raw_header([2, 2, 2], 2, 8);
+        assert!(Loaded::parse("a.nii", &volume(ok.clone(), &[5; 8])).is_ok());
+
+        let mut slope = ok.clone();
+        slope[112..116].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(err(&volume(slope, &[5; 8])).contains("not a number"));
+        let mut pixdim = ok.clone();
+        pixdim[80..84].copy_from_slice(&f32::INFINITY.to_le_bytes());
+        assert!(err(&volume(pixdim, &[5; 8])).contains("not a number"));
+        let mut size = ok;
+        size[..4].copy_from_slice(&540i32.to_le_bytes());
+        assert!(err(&volume(size, &[5; 8])).contains("header says it is 540 bytes"));
+
+        // Float32 voxels, every one NaN.
+        let nans: Vec<u8> = (0..8).flat_map(|_| f32::NAN.to_le_bytes()).collect();
+        let all_nan = volume(raw_header([2, 2, 2], 16, 32), &nans);
+        assert!(err(&all_nan).contains("every voxel is NaN"));
     }
 }
