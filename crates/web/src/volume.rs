@@ -95,11 +95,25 @@ impl Loaded {
     /// checks the header, the data type and that the voxel data is all there.
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Self> {
         let bad = |what: String| Error::bad_request(format!("{name}: {what}"));
-        let mut raw = unpack(bytes).map_err(|e| {
+        let corrupt = |e: std::io::Error| {
             bad(format!(
                 "the gzip stream is truncated or corrupt ({e}); upload the complete .nii.gz"
             ))
-        })?;
+        };
+        // A gzip file is inflated as it is read: the header first, checked,
+        // then no further than the voxel data it declares. A small file that
+        // inflates to gigabytes stops there; a header that declares too much
+        // stops after its 348 bytes.
+        let mut reader: Box<dyn Read + '_> = if bytes.starts_with(&[0x1f, 0x8b]) {
+            Box::new(GzDecoder::new(bytes))
+        } else {
+            Box::new(bytes)
+        };
+        let mut raw = Vec::new();
+        (&mut reader)
+            .take(HEADER_BYTES as u64)
+            .read_to_end(&mut raw)
+            .map_err(corrupt)?;
         check_magic(&raw).map_err(bad)?;
         let mut header = NiftiHeader::from_reader(&raw[..HEADER_BYTES])
             .map_err(|e| bad(format!("unreadable NIfTI-1 header ({e})")))?;
@@ -157,6 +171,10 @@ impl Loaded {
                 MAX_VOXEL_BYTES >> 20
             )));
         }
+        reader
+            .take((offset + need - HEADER_BYTES) as u64)
+            .read_to_end(&mut raw)
+            .map_err(corrupt)?;
         let have = raw.len().saturating_sub(offset);
         if have < need {
             return Err(bad(format!(
@@ -390,41 +408,6 @@ fn gzip(parts: &[&[u8]]) -> std::io::Result<Vec<u8>> {
         out.write_all(part)?;
     }
     out.finish()
-}
-
-/// The file's bytes, gunzipped when they are gzip: first the header, then
-/// no further than the end of the voxel data it declares. A small file that
-/// inflates to gigabytes stops there; a header that declares too much, or
-/// is no NIfTI-1 header, stops after its 348 bytes (and `parse` says why).
-fn unpack(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(bytes.to_vec());
-    }
-    let mut decoder = GzDecoder::new(bytes);
-    let mut out = Vec::new();
-    (&mut decoder)
-        .take(HEADER_BYTES as u64)
-        .read_to_end(&mut out)?;
-    let end = declared_end(&out).unwrap_or(HEADER_BYTES);
-    decoder
-        .take(end.saturating_sub(HEADER_BYTES) as u64)
-        .read_to_end(&mut out)?;
-    Ok(out)
-}
-
-/// Where a readable header within the limits says the first volume's voxel
-/// data ends (`vox_offset` + voxels × element size).
-fn declared_end(head: &[u8]) -> Option<usize> {
-    check_magic(head).ok()?;
-    let header = NiftiHeader::from_reader(head).ok()?;
-    let voxels: usize = [1, 2, 3]
-        .map(|i| usize::from(header.dim[i]))
-        .iter()
-        .product();
-    let bytes = voxels.checked_mul(header.data_type().ok()?.size_of())?;
-    let offset = header.vox_offset;
-    let valid = offset.is_finite() && offset >= HEADER_BYTES as f32;
-    (valid && voxels <= MAX_VOXELS && bytes <= MAX_VOXEL_BYTES).then(|| offset as usize + bytes)
 }
 
 fn check_magic(raw: &[u8]) -> std::result::Result<(), String> {
