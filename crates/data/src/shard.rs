@@ -251,6 +251,11 @@ impl ShardReader {
         usize::from(self.datasets_of[index])
     }
 
+    /// The whole file as read (for content hashes).
+    pub fn file_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
     /// The encoded bytes of record `index`, as stored (for content hashes).
     pub fn record_bytes(&self, index: usize) -> &[u8] {
         &self.data[self.offsets[index]..self.offsets[index + 1]]

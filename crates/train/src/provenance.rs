@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use scribseg_data::ShardReader;
 use scribseg_model::lineage::{
-    sha256_file, sha256_parts, DataRecord, FileRecord, Hardware, Origin, Parent, Source, TrainRun,
+    sha256_parts, DataRecord, FileRecord, Hardware, Origin, Parent, Source, TrainRun,
     LINEAGE_FORMAT,
 };
 use scribseg_model::{Backend, Lineage};
@@ -96,7 +96,7 @@ impl RunRecord {
                 steps_done: 0,
                 samples: 0,
                 init,
-                data: data_record(shard, shard_path)?,
+                data: data_record(shard, shard_path),
                 commit,
                 hardware: Some(Hardware::this_machine(rayon::current_num_threads())),
                 started,
@@ -125,7 +125,7 @@ impl RunRecord {
 }
 
 /// The training shard and its datasets, each with a hash of its records.
-fn data_record(shard: &ShardReader, path: &Path) -> Result<DataRecord, Error> {
+fn data_record(shard: &ShardReader, path: &Path) -> DataRecord {
     let datasets = &shard.meta().datasets;
     let sources = datasets
         .iter()
@@ -142,14 +142,15 @@ fn data_record(shard: &ShardReader, path: &Path) -> Result<DataRecord, Error> {
             }
         })
         .collect();
-    Ok(DataRecord {
+    DataRecord {
         shard: Some(FileRecord {
             path: path.display().to_string(),
-            sha256: Some(sha256_file(path)?),
+            // The file is in memory already: hash it there, not read again.
+            sha256: Some(sha256_parts([shard.file_bytes()])),
             records: Some(shard.len() as u64),
         }),
         sources,
-    })
+    }
 }
 
 fn now_utc() -> Option<String> {

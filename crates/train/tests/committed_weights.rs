@@ -23,8 +23,7 @@ fn committed_checkpoints() -> Vec<PathBuf> {
 /// Checks the sample counts of a lineage tree: a run adds its samples to its
 /// init's, an average has the most of its inputs', a copy its input's.
 fn check_totals(lineage: &Lineage, at: &str) {
-    let parent_total =
-        |p: &scribseg_model::lineage::Parent| p.lineage.as_ref().map_or(0, |l| l.samples_total);
+    let parent_total = scribseg_model::lineage::Parent::samples_total;
     let expected = match &lineage.origin {
         Origin::Train(run) => run.samples + run.init.as_ref().map_or(0, parent_total),
         Origin::Average { inputs } => inputs.iter().map(parent_total).max().unwrap_or(0),
