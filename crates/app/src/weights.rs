@@ -31,6 +31,11 @@ pub struct InferenceFlags {
     /// mirrored (half the network's time, ~0.007 lower validation DICE).
     #[arg(long)]
     pub no_flip: bool,
+    /// Turn growing crops off: each label runs once, on the crop around its
+    /// strokes, even where its mask runs into that crop's edge (a short
+    /// stroke over part of an object then gets part of it).
+    #[arg(long)]
+    pub no_grow: bool,
     /// Probability above which a pixel belongs to a label: where masks and
     /// label maps are cut, and DICE is scored [default: 0.5 for `segment`,
     /// whose label map is documented so; else the Segmenter's 0.4, the
@@ -75,6 +80,9 @@ pub fn load_segmenter(
         .with_precision(flags.precision.resolve())
         .context("--precision")?
         .with_flip(!flags.no_flip);
+    if flags.no_grow {
+        segmenter = segmenter.with_refine(None);
+    }
     if let Some(threshold) = flags.threshold {
         if !(threshold > 0.0 && threshold < 1.0) {
             bail!("--threshold must lie strictly between 0 and 1, not {threshold}");

@@ -327,3 +327,36 @@ fn model_average_writes_a_checkpoint_and_needs_two() {
     assert!(!res.status.success());
     assert!(stderr(&res).contains("missing"), "{}", stderr(&res));
 }
+
+#[test]
+fn every_style_simulates_and_only_crossing_leaves_the_mask() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mask_path, mask) = ellipse_mask(dir.path());
+    for style in [
+        "paper", "centre", "short", "boundary", "brush", "zigzag", "wobbly", "crossing",
+        "surround", "branches",
+    ] {
+        let out = dir.path().join(format!("{style}.png"));
+        let res = simulate(&mask_path, &out, &["--style", style, "--seed", "2"]);
+        assert!(res.status.success(), "{style}: {}", stderr(&res));
+        let s = read_gray(&out);
+        let positive_outside = s
+            .enumerate_pixels()
+            .filter(|(x, y, p)| p.0[0] == 255 && mask.get_pixel(*x, *y).0[0] == 0)
+            .count();
+        assert!(
+            s.pixels().any(|p| p.0[0] == 255),
+            "{style}: no positive stroke"
+        );
+        assert_eq!(positive_outside > 0, style == "crossing", "{style}");
+        let negatives = s.pixels().any(|p| p.0[0] == 128);
+        assert_eq!(negatives, style == "surround", "{style}");
+    }
+    let res = simulate(
+        &mask_path,
+        &dir.path().join("x.png"),
+        &["--style", "scrawl"],
+    );
+    assert!(!res.status.success());
+    assert!(stderr(&res).contains("scrawl"), "{}", stderr(&res));
+}

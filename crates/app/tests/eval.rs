@@ -40,28 +40,35 @@ fn fixture(dir: &Path) {
     random_checkpoint(&dir.join("weights"), 3);
 }
 
+/// `scribseg eval` of the fixture's checkpoint on its test split, two
+/// strokes and one seed, into `out`, with `extra` flags.
+fn eval_test(dir: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let (config, weights) = (dir.join("data.toml"), dir.join("weights"));
+    let mut args = vec![
+        "eval",
+        "--config",
+        s(&config),
+        "--weights",
+        s(&weights),
+        "--on",
+        "test",
+        "--strokes",
+        "2",
+        "--seeds",
+        "1",
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    scribseg(&args)
+}
+
 #[test]
 fn the_test_split_is_evaluated_and_a_rerun_reuses_the_records() {
     let dir = tempfile::tempdir().expect("tempdir");
     fixture(dir.path());
     let out = dir.path().join("out");
-    let run = || {
-        scribseg(&[
-            "eval",
-            "--config",
-            s(&dir.path().join("data.toml")),
-            "--weights",
-            s(&dir.path().join("weights")),
-            "--on",
-            "test",
-            "--strokes",
-            "2",
-            "--seeds",
-            "1",
-            "--out",
-            s(&out),
-        ])
-    };
+    let run = || eval_test(dir.path(), &out, &[]);
     let first = run();
     let log = stderr(&first);
     assert!(first.status.success(), "{log}");
@@ -116,31 +123,11 @@ fn scribble_weights_are_refused_as_a_baseline() {
 fn another_crop_context_flip_or_threshold_is_another_predictor() {
     let dir = tempfile::tempdir().expect("tempdir");
     fixture(dir.path());
-    let (config, weights, out) = (
-        dir.path().join("data.toml"),
-        dir.path().join("weights"),
-        dir.path().join("out"),
-    );
+    let out = dir.path().join("out");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "eval",
-            "--config",
-            s(&config),
-            "--weights",
-            s(&weights),
-            "--on",
-            "test",
-            "--strokes",
-            "1",
-            "--seeds",
-            "1",
-            "--clicks",
-            "0",
-            "--out",
-            s(&out),
-        ];
-        args.extend_from_slice(extra);
-        scribseg(&args)
+        let mut flags = vec!["--clicks", "0"];
+        flags.extend_from_slice(extra);
+        eval_test(dir.path(), &out, &flags)
     };
     let wide = run(&["--context", "1.0"]);
     assert!(wide.status.success(), "{}", stderr(&wide));
@@ -182,5 +169,39 @@ fn another_crop_context_flip_or_threshold_is_another_predictor() {
         stderr(&negative).contains("--context must be a non-negative number"),
         "{}",
         stderr(&negative)
+    );
+}
+
+#[test]
+fn several_styles_are_set_side_by_side_with_the_untrained_ones_held_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture(dir.path());
+    let out = dir.path().join("out");
+    let run = |styles: &str| eval_test(dir.path(), &out, &["--clicks", "0", "--style", styles]);
+    let res = run("short,paper,centre");
+    assert!(res.status.success(), "{}", stderr(&res));
+    for style in ["paper", "centre", "short"] {
+        assert!(out.join(style).join("table.md").is_file(), "{style}");
+    }
+    // The random checkpoint has no train.json: nothing is known to be trained.
+    let table = std::fs::read_to_string(out.join("styles.md")).expect("styles.md");
+    assert!(table.contains("| short (unknown) |"), "{table}");
+    // With the default weights' record (every run on the paper's strokes
+    // alone), the other styles are held out.
+    let record = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../weights/default/train.json");
+    std::fs::copy(record, dir.path().join("weights/train.json")).expect("train.json");
+    let res = run("paper,short");
+    assert!(res.status.success(), "{}", stderr(&res));
+    let table = std::fs::read_to_string(out.join("styles.md")).expect("styles.md");
+    let held = table.find("| short (held out) |").expect(&table);
+    let trained = table.find("| paper (trained) |").expect(&table);
+    assert!(held < trained, "{table}");
+
+    let res = run("scrawl");
+    assert!(!res.status.success());
+    assert!(
+        stderr(&res).contains("unknown stroke style"),
+        "{}",
+        stderr(&res)
     );
 }

@@ -74,7 +74,9 @@ pub use object::{EvalObject, THRESHOLD};
 pub use predictor::{predict_timed, Interaction, Predictor, Timed};
 pub use prompts::{run_prompt, PromptKind};
 pub use record::{score_after, Method, ObjectRecord, RecordKey, RecordStore, StrokeRecord};
-pub use report::{contact_sheet, markdown, write_curves, Series, SheetEntry};
+pub use report::{
+    contact_sheet, markdown, styles_markdown, write_curves, Series, SheetEntry, StyleSummary,
+};
 pub use run::{files, run_eval, worst_records, EvalConfig, EvalOutcome, Predictors, Progress};
 pub use strokes::{run_strokes, StrokeProtocol};
 pub use summary::{

@@ -6,4 +6,4 @@ mod table;
 
 pub use curves::{write_curves, Series};
 pub use sheet::{contact_sheet, SheetEntry};
-pub use table::markdown;
+pub use table::{markdown, styles_markdown, StyleSummary};

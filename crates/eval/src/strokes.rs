@@ -1,11 +1,14 @@
-//! The scribble protocol: one simulated scribble, then corrective scribbles
-//! from the current error (the paper's section 2.4), strokes accumulating.
+//! The scribble protocol: one simulated scribble in a chosen style, then
+//! corrective scribbles from the current error (the paper's section 2.4),
+//! strokes accumulating.
 //!
 //! "Stroke" in the curve's sense is one interaction: a simulated scribble,
 //! which may hold several polylines (one per path of its spanning tree).
 
 use rand::Rng;
-use scribseg_sim::{corrective_scribble, simulate_scribble, CorrectiveParams, ScribbleParams};
+use scribseg_sim::{
+    corrective_scribble, simulate_style, CorrectiveParams, ScribbleParams, StrokeStyle,
+};
 
 use crate::error::Result;
 use crate::object::EvalObject;
@@ -17,7 +20,9 @@ use crate::trace::{scored_call, Stop, Trace};
 pub struct StrokeProtocol {
     /// Scribbles per object, the first included (paper-style curves: 20).
     pub max_strokes: usize,
-    /// The first scribble's simulator.
+    /// How the first scribble is drawn.
+    pub style: StrokeStyle,
+    /// The paper's simulator's parameters (for [`StrokeStyle::Paper`]).
     pub scribble: ScribbleParams,
     /// The corrective scribbles' rule.
     pub corrective: CorrectiveParams,
@@ -27,6 +32,7 @@ impl Default for StrokeProtocol {
     fn default() -> Self {
         Self {
             max_strokes: 20,
+            style: StrokeStyle::Paper,
             scribble: ScribbleParams::default(),
             corrective: CorrectiveParams::default(),
         }
@@ -45,7 +51,8 @@ pub fn run_strokes(
     protocol: &StrokeProtocol,
     rng: &mut impl Rng,
 ) -> Result<Trace> {
-    let mut strokes = simulate_scribble(&object.truth, &protocol.scribble, rng).strokes;
+    let mut strokes =
+        simulate_style(&object.truth, protocol.style, &protocol.scribble, rng).strokes;
     let first = strokes.len();
     let (step, mut map) = scored_call(
         predictor,

@@ -1,5 +1,5 @@
 //! The documents stay true to what they point at: EVAL.md's tables are the
-//! ones `scribseg eval` wrote (`docs/eval/table.md`), and every relative link
+//! ones `scribseg eval` wrote (`docs/eval/table.md`, `docs/eval/styles.md`), and every relative link
 //! in the repository's Markdown names a file that exists.
 
 use std::path::{Path, PathBuf};
@@ -12,29 +12,40 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
-#[test]
-fn eval_md_carries_the_table_eval_wrote() {
-    let root = root();
-    let eval = read(&root.join("EVAL.md"));
+/// The text of EVAL.md between the markers of `name`, a file under `docs/eval/`.
+fn included<'a>(eval: &'a str, name: &str) -> &'a str {
     let (begin, end) = (
-        "<!-- BEGIN docs/eval/table.md -->\n",
-        "<!-- END docs/eval/table.md -->",
+        format!("<!-- BEGIN docs/eval/{name} -->\n"),
+        format!("<!-- END docs/eval/{name} -->"),
     );
     let start = eval
-        .find(begin)
-        .expect("EVAL.md marks where the table begins")
+        .find(&begin)
+        .unwrap_or_else(|| panic!("EVAL.md marks where docs/eval/{name} begins"))
         + begin.len();
     let stop = eval[start..]
-        .find(end)
+        .find(&end)
         .map(|at| start + at)
-        .expect("EVAL.md marks where the table ends");
+        .unwrap_or_else(|| panic!("EVAL.md marks where docs/eval/{name} ends"));
+    &eval[start..stop]
+}
+
+#[test]
+fn eval_md_carries_the_tables_eval_wrote() {
+    let root = root();
+    let eval = read(&root.join("EVAL.md"));
     let table = read(&root.join("docs/eval/table.md"));
     let (heading, body) = table.split_once('\n').expect("a heading line");
     assert!(heading.starts_with("# "), "{heading}");
     assert_eq!(
-        eval[start..stop].trim(),
+        included(&eval, "table.md").trim(),
         body.trim(),
         "EVAL.md's tables differ from docs/eval/table.md: copy the file in again"
+    );
+    let styles = read(&root.join("docs/eval/styles.md"));
+    assert_eq!(
+        included(&eval, "styles.md").trim(),
+        styles.trim(),
+        "EVAL.md's stroke-style table differs from docs/eval/styles.md: copy the file in again"
     );
 }
 

@@ -56,6 +56,7 @@ mod prompts;
 mod simulate;
 mod skeleton;
 mod spline;
+mod styles;
 
 pub use components::{components, Component};
 pub use corrective::{clear_ignored_error, corrective_scribble, CorrectiveParams, PredictionError};
@@ -66,3 +67,4 @@ pub use mask::{Mask, Plane};
 pub use prompts::{BoxPrompt, ExtremePoints, BOX_LINE_RADIUS, EXTREME_SIGMA};
 pub use simulate::{simulate_scribble, ScribbleParams, MIN_PIECE_SAMPLES};
 pub use skeleton::skeletonize;
+pub use styles::{simulate_style, StrokeStyle, UnknownStyle};

@@ -12,7 +12,7 @@ use crate::draw::{Polarity, Scribble, Stroke};
 use crate::geometry::Point;
 use crate::graph::{longest_paths, minimum_spanning_tree, remove_random_edges, segment_cost};
 use crate::mask::Mask;
-use crate::skeleton::skeletonize;
+use crate::skeleton::{block_centres, skeletonize};
 use crate::spline::sample_bspline;
 
 /// The simulator's parameters. [`Default`] gives the values scribseg trains
@@ -188,7 +188,7 @@ fn component_paths(
 /// at least [`MIN_PIECE_SAMPLES`] long, or the longest when none is. Near,
 /// not inside, so a stroke along a one-pixel line is not cut to dust by
 /// rounding.
-fn pieces_inside(mask: &Mask, samples: &[Point]) -> Vec<Vec<Point>> {
+pub(crate) fn pieces_inside(mask: &Mask, samples: &[Point]) -> Vec<Vec<Point>> {
     if samples.iter().all(|&p| mask.is_near(p)) {
         return vec![samples.to_vec()];
     }
@@ -294,19 +294,7 @@ fn sample_points(mask: &Mask, params: &ScribbleParams, rng: &mut impl Rng) -> Ve
 /// component's area and thickness).
 fn skeleton_pixels(mask: &Mask, spread: f32) -> Vec<(usize, usize)> {
     let factor = ((spread / 2.0).floor() as usize).max(1);
-    let small = if factor == 1 {
-        mask.clone()
-    } else {
-        Mask::from_fn(
-            mask.width().div_ceil(factor),
-            mask.height().div_ceil(factor),
-            |x, y| {
-                let cx = (x * factor + factor / 2).min(mask.width() - 1);
-                let cy = (y * factor + factor / 2).min(mask.height() - 1);
-                mask.get(cx as isize, cy as isize)
-            },
-        )
-    };
+    let small = block_centres(mask, factor);
     let skeleton = skeletonize(&small);
     let sw = skeleton.width();
     skeleton

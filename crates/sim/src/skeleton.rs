@@ -9,8 +9,9 @@
 
 use crate::mask::Mask;
 
-/// Neighbour offsets in the order P2..P9 of the paper: N, NE, E, SE, S, SW, W, NW.
-const NEIGHBOURS: [(isize, isize); 8] = [
+/// Neighbour offsets in the order P2..P9 of the paper: N, NE, E, SE, S, SW,
+/// W, NW (clockwise on screen, y down; the even ones are a step along an axis).
+pub(crate) const NEIGHBOURS: [(isize, isize); 8] = [
     (0, -1),
     (1, -1),
     (1, 0),
@@ -127,6 +128,23 @@ pub fn skeletonize(mask: &Mask) -> Mask {
         step = 1 - step;
     }
     Mask::from_fn(w, h, |x, y| img[(y + 1) * stride + x + 1] != 0)
+}
+
+/// `mask` downsampled by `factor`: each `factor × factor` block takes its
+/// centre pixel (thinning a coarse copy costs a fraction of the full one).
+pub(crate) fn block_centres(mask: &Mask, factor: usize) -> Mask {
+    if factor <= 1 {
+        return mask.clone();
+    }
+    Mask::from_fn(
+        mask.width().div_ceil(factor),
+        mask.height().div_ceil(factor),
+        |x, y| {
+            let cx = (x * factor + factor / 2).min(mask.width() - 1);
+            let cy = (y * factor + factor / 2).min(mask.height() - 1);
+            mask.get(cx as isize, cy as isize)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The training configuration, read from TOML (`configs/train*.toml`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::schedule::{Phase, Plan, Schedule};
 use crate::Error;
 use scribseg_model::InputKind;
+use scribseg_sim::{StrokeStyle, UnknownStyle};
 
 /// Everything a training run needs; every field has a default but `shards`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,16 @@ pub struct TrainConfig {
     pub click_probability: f32,
     /// Range of the crop context (see `SegmenterConfig::context`).
     pub context: (f32, f32),
+    /// The stroke styles scribbles are drawn in, by name
+    /// (`scribseg_sim::StrokeStyle`), with their shares: `styles = { paper
+    /// = 0.5, centre = 0.2, short = 0.3 }`. Recorded in every checkpoint's
+    /// `train.json`, so that `scribseg eval --style` knows which styles a
+    /// network never saw.
+    pub styles: BTreeMap<String, f32>,
+    /// Fraction of scribble samples cropped around the object and its
+    /// strokes, as the Segmenter's second pass crops (`refine`), instead of
+    /// around the strokes alone.
+    pub object_crop_probability: f32,
     /// Probability that a training sample gets another sample's object
     /// pasted over it (copy-paste augmentation; 0 turns it off).
     pub copy_paste_probability: f32,
@@ -79,6 +91,8 @@ impl Default for TrainConfig {
             corrective_probability: 0.3,
             click_probability: 0.1,
             context: (0.3, 1.0),
+            styles: BTreeMap::from([("paper".to_string(), 1.0)]),
+            object_crop_probability: 0.0,
             copy_paste_probability: 0.0,
             seed: 0,
             validate_every: 100,
@@ -90,6 +104,28 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The stroke styles with their shares, or what is wrong with them: an
+    /// unknown name, a share that is negative or not a number, or no
+    /// positive share at all.
+    pub fn stroke_styles(&self) -> Result<Vec<(StrokeStyle, f32)>, String> {
+        let mut styles = Vec::new();
+        for (name, &share) in &self.styles {
+            let style: StrokeStyle = name.parse().map_err(|e: UnknownStyle| e.to_string())?;
+            if !(share.is_finite() && share >= 0.0) {
+                return Err(format!(
+                    "the share of style {name} must be a non-negative number, not {share}"
+                ));
+            }
+            if share > 0.0 {
+                styles.push((style, share));
+            }
+        }
+        if styles.is_empty() {
+            return Err("styles needs at least one style with a positive share".into());
+        }
+        Ok(styles)
+    }
+
     /// Reads a TOML file; relative paths in it are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -117,6 +153,10 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&self.copy_paste_probability) {
             return Err("copy_paste_probability must lie in [0, 1]".into());
         }
+        if !(0.0..=1.0).contains(&self.object_crop_probability) {
+            return Err("object_crop_probability must lie in [0, 1]".into());
+        }
+        self.stroke_styles()?;
         if self.batch == 0 || self.steps == 0 || self.validate_every == 0 {
             return Err("batch, steps and validate_every must be positive".into());
         }
@@ -149,5 +189,30 @@ impl TrainConfig {
                 total: self.steps,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn styles_default_to_the_papers_and_bad_ones_are_named() {
+        let config = TrainConfig::default();
+        assert_eq!(config.stroke_styles(), Ok(vec![(StrokeStyle::Paper, 1.0)]));
+        let with = |pairs: &[(&str, f32)]| TrainConfig {
+            styles: pairs.iter().map(|&(n, w)| (n.to_string(), w)).collect(),
+            ..TrainConfig::default()
+        };
+        let mixed = with(&[("paper", 0.5), ("short", 0.25), ("zigzag", 0.0)]);
+        assert_eq!(
+            mixed.stroke_styles(),
+            Ok(vec![(StrokeStyle::Paper, 0.5), (StrokeStyle::Short, 0.25)])
+        );
+        let err = with(&[("scrawl", 1.0)]).check().unwrap_err();
+        assert!(err.contains("scrawl"), "{err}");
+        let err = with(&[("paper", f32::NAN)]).check().unwrap_err();
+        assert!(err.contains("paper"), "{err}");
+        assert!(with(&[("paper", 0.0)]).check().is_err());
     }
 }

@@ -8,9 +8,9 @@ use scribseg_data::{crop_mask, crop_rgb, ObjectSample, Window};
 use scribseg_model::input::INPUT_SIZE;
 use scribseg_model::{stroke_window, CropSegmentation, InputKind, LabelCrop, SegmenterConfig};
 use scribseg_sim::{
-    clear_ignored_error, corrective_scribble, distance_to_background, draw_stroke,
-    simulate_scribble, BoxPrompt, CorrectiveParams, ExtremePoints, Mask, Plane, Point, Polarity,
-    Rect, ScribbleParams, Stroke, Transform, DRAW_RADIUS, EXTREME_SIGMA,
+    clear_ignored_error, corrective_scribble, distance_to_background, draw_stroke, simulate_style,
+    BoxPrompt, CorrectiveParams, ExtremePoints, Mask, Plane, Point, Polarity, Rect, ScribbleParams,
+    Stroke, StrokeStyle, Transform, DRAW_RADIUS, EXTREME_SIGMA,
 };
 
 /// How examples are made.
@@ -18,13 +18,21 @@ use scribseg_sim::{
 pub struct ExampleParams {
     /// Scribble, box or extreme points.
     pub kind: InputKind,
-    /// The simulator's parameters.
+    /// The paper's simulator's parameters.
     pub scribble: ScribbleParams,
+    /// The stroke styles a scribble is drawn in, with their weights: each
+    /// example draws one style in proportion to them.
+    pub styles: Vec<(StrokeStyle, f32)>,
     /// The crop's context is drawn uniformly from this range (see
     /// [`SegmenterConfig::context`]), so the network sees tight and loose crops.
     pub context: (f32, f32),
     /// The smallest crop side in source pixels, as the Segmenter uses.
     pub min_side: f32,
+    /// Fraction of scribble examples cropped around the object and its
+    /// positive strokes instead of the strokes alone: the crop of the
+    /// Segmenter's second pass (`SegmenterConfig::refine`), which follows
+    /// the first pass's predicted object.
+    pub object_crop_probability: f32,
     /// Fraction of scribble examples whose positive input is one click (a
     /// dot deep inside the object) instead of a scribble, so the same model
     /// answers to clicks.
@@ -39,8 +47,10 @@ impl Default for ExampleParams {
         Self {
             kind: InputKind::Scribble,
             scribble: ScribbleParams::default(),
+            styles: vec![(StrokeStyle::Paper, 1.0)],
             context: (0.3, 1.0),
             min_side: SegmenterConfig::default().min_side,
+            object_crop_probability: 0.0,
             click_probability: 0.1,
             max_negative_objects: 2,
         }
@@ -77,6 +87,13 @@ pub struct Origin {
     strokes: Vec<Stroke>,
     /// The crop rule (context and smallest side) the example was drawn with.
     crop: SegmenterConfig,
+    /// Whether positive strokes are drawn only inside the target and
+    /// negative ones only outside it (not for a style whose strokes cross
+    /// the outline: the network must see them as drawn).
+    clip: bool,
+    /// Whether the crop also spans the whole object, as the Segmenter's
+    /// second pass does around its first answer.
+    around_object: bool,
 }
 
 impl Origin {
@@ -88,7 +105,18 @@ impl Origin {
             .iter()
             .filter(|s| s.polarity == Polarity::Positive)
             .flat_map(|s| s.points.iter().copied());
-        stroke_window(positive, &self.crop)
+        if !self.around_object {
+            return stroke_window(positive, &self.crop);
+        }
+        let b = self.object.target.bounding_box()?;
+        let corners = [
+            Point::new(b.x0 as f32, b.y0 as f32),
+            Point::new((b.x1 - 1) as f32, (b.y1 - 1) as f32),
+        ];
+        // Only with a positive stroke, as for the strokes' own window.
+        let mut positive = positive.peekable();
+        positive.peek()?;
+        stroke_window(positive.chain(corners), &self.crop)
     }
 
     /// The example these strokes give: every stroke drawn clipped to the
@@ -97,10 +125,16 @@ impl Origin {
     /// misses the crop.
     fn example(self, size: usize) -> Option<Example> {
         let window = self.window()?;
-        let strokes = &self.strokes;
+        let (strokes, clip) = (&self.strokes, self.clip);
         let example = crop_example(&self.object, &window, size, |channel, transform, target| {
             for stroke in strokes {
-                draw_stroke(channel, stroke, transform, DRAW_RADIUS, Some(target));
+                draw_stroke(
+                    channel,
+                    stroke,
+                    transform,
+                    DRAW_RADIUS,
+                    clip.then_some(target),
+                );
             }
         })?;
         Some(Example {
@@ -150,11 +184,12 @@ pub fn make_example(
     if sample.target.is_empty() {
         return None;
     }
+    let style = pick_style(&params.styles, rng);
     let positive: Vec<Stroke> = match params.kind {
         InputKind::Scribble if rng.random::<f32>() < params.click_probability => {
             vec![click(&sample.target, rng)?]
         }
-        InputKind::Scribble => simulate_scribble(&sample.target, &params.scribble, rng).strokes,
+        InputKind::Scribble => simulate_style(&sample.target, style, &params.scribble, rng).strokes,
         InputKind::Box => {
             let b = BoxPrompt::from_mask(&sample.target)?;
             vec![dot(b.min), dot(b.max)]
@@ -177,7 +212,7 @@ pub fn make_example(
     };
     match params.kind {
         InputKind::Scribble => {
-            let mut strokes = negative_scribbles(sample, params, rng);
+            let mut strokes = negative_scribbles(sample, style, params, rng);
             strokes.extend(positive);
             let object = ObjectSample {
                 image: sample.image.clone(),
@@ -191,6 +226,9 @@ pub fn make_example(
                 object,
                 strokes,
                 crop,
+                clip: !style.crosses_outline(),
+                around_object: params.object_crop_probability > 0.0
+                    && rng.random::<f32>() < params.object_crop_probability,
             }
             .example(size)
         }
@@ -236,23 +274,49 @@ fn crop_example(
     })
 }
 
-/// Scribbles on up to `max_negative_objects` other objects, as negatives.
+/// Scribbles on up to `max_negative_objects` other objects, as negatives,
+/// in the target's style — but a centre line where that style would put
+/// strokes off the other object (around it, or across its outline), which
+/// could land on the target.
 fn negative_scribbles(
     sample: &ObjectSample,
+    style: StrokeStyle,
     params: &ExampleParams,
     rng: &mut impl Rng,
 ) -> Vec<Stroke> {
+    let style = match style {
+        StrokeStyle::Surround | StrokeStyle::Crossing => StrokeStyle::Centre,
+        other => other,
+    };
     let mut order: Vec<usize> = (0..sample.others.len()).collect();
     rand::seq::SliceRandom::shuffle(order.as_mut_slice(), rng);
     order
         .into_iter()
         .take(params.max_negative_objects)
-        .flat_map(|i| simulate_scribble(&sample.others[i], &params.scribble, rng).strokes)
+        .flat_map(|i| simulate_style(&sample.others[i], style, &params.scribble, rng).strokes)
         .map(|s| Stroke {
             points: s.points,
             polarity: Polarity::Negative,
         })
         .collect()
+}
+
+/// A style drawn in proportion to its weight (the paper's when there is
+/// none). A single style takes nothing from `rng`, so a run with the paper's
+/// style alone draws the same examples as before styles existed.
+fn pick_style(styles: &[(StrokeStyle, f32)], rng: &mut impl Rng) -> StrokeStyle {
+    if let [(style, _)] = styles {
+        return *style;
+    }
+    let total: f32 = styles.iter().map(|&(_, w)| w.max(0.0)).sum();
+    let mut u = rng.random::<f32>() * total;
+    for &(style, w) in styles {
+        if u < w.max(0.0) {
+            return style;
+        }
+        u -= w.max(0.0);
+    }
+    styles.last().map_or(StrokeStyle::Paper, |&(s, _)| s)
 }
 
 /// A single-point positive stroke.
@@ -351,6 +415,8 @@ mod tests {
                 context: 0.4,
                 ..SegmenterConfig::default()
             },
+            clip: true,
+            around_object: false,
         }
     }
 
@@ -428,5 +494,41 @@ mod tests {
         assert!(example.origin.is_none());
         let empty = Plane::new(INPUT_SIZE, INPUT_SIZE);
         assert!(corrected(&example, &empty, &mut rng).is_none());
+    }
+
+    #[test]
+    fn an_object_crop_spans_the_object_a_stroke_crop_cuts() {
+        let mut origin = bar(false);
+        let stroke_crop = origin.window().expect("a window");
+        assert!(
+            stroke_crop.x0 + stroke_crop.width < 100.0,
+            "{stroke_crop:?}"
+        );
+        origin.around_object = true;
+        let object_crop = origin.window().expect("a window");
+        // The bar spans x 20–279: all of it, with the context on each side.
+        assert!(object_crop.x0 < 20.0 && object_crop.x0 + object_crop.width > 280.0);
+        let example = origin.example(INPUT_SIZE).expect("the bar is in the crop");
+        // A 468-px square from x = −84: the bar covers crop columns 28–99.
+        let row = INPUT_SIZE as isize / 2;
+        let cells = |x: isize| example.target.get(x, row);
+        assert!(cells(30) && cells(97) && !cells(25) && !cells(102));
+    }
+
+    #[test]
+    fn crossing_strokes_reach_the_network_unclipped() {
+        let mut origin = bar(false);
+        // From inside the bar (y 40–59) across its top edge.
+        origin.strokes[0].points = vec![Point::new(35.0, 50.0), Point::new(35.0, 25.0)];
+        let outside_value = |origin: Origin| {
+            let example = origin.example(INPUT_SIZE).expect("an example");
+            let (c, t) = (&example.channel, &example.target);
+            (0..INPUT_SIZE * INPUT_SIZE)
+                .filter(|&i| t.as_slice()[i] == 0 && c.as_slice()[i] > 0.0)
+                .count()
+        };
+        assert_eq!(outside_value(origin.clone()), 0, "clipped to the target");
+        origin.clip = false;
+        assert!(outside_value(origin) > 0, "drawn as given");
     }
 }

@@ -95,6 +95,11 @@ pub fn train(
         kind: config.kind,
         context: config.context,
         click_probability: config.click_probability,
+        object_crop_probability: config.object_crop_probability,
+        styles: config.stroke_styles().map_err(|message| Error::Config {
+            path: config.out.clone(),
+            message,
+        })?,
         ..ExampleParams::default()
     };
     let validation_set = validation_examples(&val_shard, &params, config)?;
@@ -198,9 +203,11 @@ pub fn train(
                 path: optim_path.clone(),
                 message: err.to_string(),
             })?;
-            if v.dice > state.best_dice {
+            let best = config.out.join("best");
+            // The first validation always makes a `best`: an untrained
+            // network can score exactly 0, which is not above the start.
+            if v.dice > state.best_dice || !best.join(scribseg_model::LINEAGE_FILE).exists() {
                 state.best_dice = v.dice;
-                let best = config.out.join("best");
                 model.save(&best)?;
                 lineage.save(&best)?;
             }

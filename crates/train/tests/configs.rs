@@ -9,7 +9,7 @@ use scribseg_train::TrainConfig;
 
 /// Every training configuration in `configs/` (`default.toml` is the data
 /// configuration) and the input kind it trains.
-const CONFIGS: [(&str, InputKind); 11] = [
+const CONFIGS: &[(&str, InputKind)] = &[
     ("train.toml", InputKind::Scribble),
     ("default-recipe.toml", InputKind::Scribble),
     ("finetune.toml", InputKind::Scribble),
@@ -19,6 +19,10 @@ const CONFIGS: [(&str, InputKind); 11] = [
     ("torch-low.toml", InputKind::Scribble),
     ("torch-fresh.toml", InputKind::Scribble),
     ("gpu.toml", InputKind::Scribble),
+    ("styles-baseline.toml", InputKind::Scribble),
+    ("styles-mix.toml", InputKind::Scribble),
+    ("styles2-baseline.toml", InputKind::Scribble),
+    ("styles2-mix.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
 ];
@@ -41,7 +45,7 @@ fn every_training_config_is_checked() {
 #[test]
 fn committed_training_configs_load_and_start_from_committed_weights() {
     let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
-    for (name, kind) in CONFIGS {
+    for &(name, kind) in CONFIGS {
         let config = TrainConfig::load(&configs.join(name))
             .unwrap_or_else(|err| panic!("configs/{name}: {err}"));
         assert_eq!(config.kind, kind, "configs/{name}");

@@ -1,7 +1,8 @@
 //! `scribseg eval`: the paper's Table 1, DICE-vs-strokes curves, the click
 //! protocol and the worst objects, for trained checkpoints.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
@@ -9,10 +10,12 @@ use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 use scribseg_data::{Config, Split};
 use scribseg_eval::{
-    markdown, run_eval, DatasetSpec, EvalConfig, Interaction, Predictor, PredictorError, Predictors,
+    markdown, run_eval, styles_markdown, DatasetSpec, EvalConfig, Interaction, Predictor,
+    PredictorError, Predictors, StyleSummary, Summary,
 };
+use scribseg_model::lineage::Lineage;
 use scribseg_model::{InputKind, Prompt, Segmenter};
-use scribseg_sim::Plane;
+use scribseg_sim::{Plane, StrokeStyle};
 
 use crate::weights::{self, InferenceFlags};
 
@@ -64,10 +67,11 @@ pub struct Args {
     extremes_weights: Option<PathBuf>,
     #[command(flatten)]
     inference: InferenceFlags,
-    /// Coarse-to-fine for the scribble network: a second pass on a crop
-    /// around the first pass's predicted object, with this context (an
-    /// experiment: off by default).
-    #[arg(long, value_name = "CONTEXT")]
+    /// Growing crops for the scribble network with this context around the
+    /// answer: a label whose mask runs into its crop's edge runs again on a
+    /// crop around that mask [default: the Segmenter's; `--no-grow` turns
+    /// them off].
+    #[arg(long, value_name = "CONTEXT", conflicts_with = "no_grow")]
     refine: Option<f32>,
     /// Context of every network's crop around its strokes or prompt, as a
     /// fraction of their extent on each side [default: the Segmenter's].
@@ -76,6 +80,13 @@ pub struct Args {
     /// Which networks to run.
     #[arg(long, value_enum, default_value_t = Input::Scribble)]
     input: Input,
+    /// How the first scribble is drawn (paper, centre, short, boundary,
+    /// brush, zigzag, wobbly, crossing, surround, branches); several, comma
+    /// separated or repeated, each run into its own subfolder of `--out`, and
+    /// `styles.md` there sets them side by side, the styles the weights never
+    /// trained on (their `train.json`) first.
+    #[arg(long = "style", value_delimiter = ',', default_value = "paper")]
+    styles: Vec<StrokeStyle>,
     /// Strokes per object in the DICE-vs-strokes curves (the first scribble included).
     #[arg(long, default_value_t = 20)]
     strokes: usize,
@@ -150,26 +161,91 @@ pub fn run(args: Args) -> Result<()> {
         extremes: extremes.as_mut().map(|p| p as &mut dyn Predictor),
     };
 
+    let styles: Vec<StrokeStyle> = args
+        .styles
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if let [style] = styles[..] {
+        config.strokes.style = style;
+        let summary = evaluate(&config, &mut predictors, &args.out)?;
+        println!("{}", markdown(&summary));
+        return Ok(());
+    }
+    let trained = match wants(Input::Scribble) {
+        true => trained_styles(&weights::resolve(args.weights.clone())?)?,
+        false => None,
+    };
+    let mut summaries = Vec::new();
+    for style in styles {
+        config.strokes.style = style;
+        eprintln!("style {style}");
+        let summary = evaluate(&config, &mut predictors, &args.out.join(style.name()))?;
+        summaries.push(StyleSummary {
+            style: style.name().to_string(),
+            trained: trained.as_ref().map(|t| t.contains(&style)),
+            summary,
+        });
+    }
+    let table = styles_markdown(&summaries);
+    let path = args.out.join("styles.md");
+    std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
+    println!("{table}");
+    Ok(())
+}
+
+/// One evaluation into `out`, with a progress bar.
+fn evaluate(config: &EvalConfig, predictors: &mut Predictors, out: &Path) -> Result<Summary> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{msg:12} {bar:30} {pos}/{len} images  eta {eta}")
             .context("progress template")?,
     );
-    let outcome = run_eval(&config, &mut predictors, &args.out, &mut |p| {
+    let outcome = run_eval(config, predictors, out, &mut |p| {
         bar.set_message(p.dataset.clone());
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
     })
-    .with_context(|| format!("evaluating into {}", args.out.display()))?;
+    .with_context(|| format!("evaluating into {}", out.display()))?;
     bar.finish_and_clear();
-    println!("{}", markdown(&outcome.summary));
     eprintln!(
         "{} protocol runs computed, {} reused; files in {}",
         outcome.computed,
         outcome.reused,
-        args.out.display()
+        out.display()
     );
-    Ok(())
+    Ok(outcome.summary)
+}
+
+/// The stroke styles any training run in the lineage of the checkpoint in
+/// `dir` drew its scribbles in (a run whose config names none drew the
+/// paper's); `None` for a checkpoint without `train.json`.
+fn trained_styles(dir: &Path) -> Result<Option<BTreeSet<StrokeStyle>>> {
+    let Some(lineage) = Lineage::load(dir)
+        .with_context(|| format!("reading the training record of {}", dir.display()))?
+    else {
+        return Ok(None);
+    };
+    let mut styles = BTreeSet::new();
+    for run in lineage.runs() {
+        match run.config.get("styles").and_then(|s| s.as_object()) {
+            None => {
+                styles.insert(StrokeStyle::Paper);
+            }
+            Some(shares) => {
+                for (name, share) in shares {
+                    if share.as_f64().is_some_and(|v| v > 0.0) {
+                        if let Ok(style) = name.parse::<StrokeStyle>() {
+                            styles.insert(style);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Some(styles))
 }
 
 fn required(path: &Option<PathBuf>, flag: &str) -> Result<PathBuf> {
@@ -195,12 +271,13 @@ impl Network {
         // Named when off the defaults, so that records of one setting are
         // never taken for another's.
         let flip = if flags.no_flip { ", no flip" } else { "" };
+        let grow = if flags.no_grow { ", no grow" } else { "" };
         let threshold = flags
             .threshold
             .map(|t| format!(", threshold {t}"))
             .unwrap_or_default();
         Ok(Self {
-            name: format!("{kind} ({}){flip}{threshold}", dir.display()),
+            name: format!("{kind} ({}){flip}{grow}{threshold}", dir.display()),
             segmenter,
             prompts: kind != InputKind::Scribble,
         })

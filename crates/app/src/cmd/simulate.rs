@@ -9,8 +9,8 @@ use image::{DynamicImage, GrayImage, RgbImage};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scribseg_sim::{
-    corrective_scribble, simulate_scribble, BoxPrompt, CorrectiveParams, ExtremePoints, Mask,
-    Plane, ScribbleParams, Transform, EXTREME_SIGMA,
+    corrective_scribble, simulate_style, BoxPrompt, CorrectiveParams, ExtremePoints, Mask, Plane,
+    ScribbleParams, StrokeStyle, Transform, EXTREME_SIGMA,
 };
 
 use crate::{example, imageio, overlay};
@@ -18,7 +18,7 @@ use crate::{example, imageio, overlay};
 /// What to simulate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Kind {
-    /// The paper's simulated scribble on the label.
+    /// A simulated scribble on the label, in `--style`.
     Scribble,
     /// A corrective scribble from `--prediction`'s error.
     Corrective,
@@ -48,6 +48,11 @@ pub struct Args {
     /// What to simulate.
     #[arg(long, value_enum, default_value_t = Kind::Scribble)]
     kind: Kind,
+    /// How the scribble is drawn: paper (the paper's simulator), centre,
+    /// short, boundary, brush, zigzag, wobbly, crossing, surround (with
+    /// negative strokes around the object) or branches.
+    #[arg(long, default_value_t = StrokeStyle::Paper)]
+    style: StrokeStyle,
     /// Prediction for `--kind corrective`: a grey PNG of probabilities (v/255, 16-bit v/65535).
     #[arg(long, required_if_eq("kind", "corrective"))]
     prediction: Option<PathBuf>,
@@ -75,11 +80,14 @@ pub fn run(args: Args) -> Result<()> {
     let mut prediction_mask = None;
     match args.kind {
         Kind::Scribble => {
-            simulate_scribble(&mask, &ScribbleParams::default(), &mut rng).draw(
+            // Drawn as the network sees a person's strokes: a style whose
+            // strokes cross the outline is not clipped to the label.
+            let clip = (!args.style.crosses_outline()).then_some(&mask);
+            simulate_style(&mask, args.style, &ScribbleParams::default(), &mut rng).draw(
                 &mut plane,
                 Transform::IDENTITY,
                 scribseg_sim::DRAW_RADIUS,
-                Some(&mask),
+                clip,
             );
         }
         Kind::Corrective => {

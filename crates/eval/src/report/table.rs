@@ -122,6 +122,115 @@ pub fn markdown(summary: &Summary) -> String {
     out
 }
 
+/// One stroke style's evaluation, for [`styles_markdown`].
+#[derive(Clone, Debug)]
+pub struct StyleSummary {
+    /// The style's name.
+    pub style: String,
+    /// Whether the network was trained on it: `Some(false)` is a held-out
+    /// style, `None` unknown (weights without a training record).
+    pub trained: Option<bool>,
+    /// Its evaluation.
+    pub summary: Summary,
+}
+
+/// Mean DICE per stroke style and dataset after the first scribble and
+/// after one corrective scribble: held-out styles first, each with the mean
+/// over held-out styles, then the styles the network was trained on.
+pub fn styles_markdown(styles: &[StyleSummary]) -> String {
+    let Some(first) = styles.first() else {
+        return String::new();
+    };
+    let datasets = &first.summary.params.datasets;
+    // Datasets with objects, then "all": the mean over every object.
+    let columns: Vec<&String> = datasets
+        .iter()
+        .filter(|d| {
+            first
+                .summary
+                .strokes
+                .iter()
+                .any(|c| &c.dataset == *d && c.objects > 0)
+        })
+        .collect();
+    let at = |s: &Summary, dataset: &str, strokes: usize| {
+        s.strokes
+            .iter()
+            .find(|c| c.dataset == dataset)
+            .and_then(|c| c.curve.get(strokes - 1).copied())
+    };
+    let all = |s: &Summary, strokes: usize| {
+        let (mut sum, mut objects) = (0.0, 0);
+        for c in &s.strokes {
+            if let Some(m) = c.curve.get(strokes - 1) {
+                sum += m.mean * c.objects as f64;
+                objects += c.objects;
+            }
+        }
+        (objects > 0).then(|| MeanStd {
+            mean: sum / objects as f64,
+            std: 0.0,
+            runs: 1,
+        })
+    };
+    let objects: usize = first.summary.strokes.iter().map(|c| c.objects).sum();
+    let mut out = String::from(
+        "## Mean DICE by stroke style\n\nThe first scribble in each style, then the paper's corrective scribbles; \
+         one scribble / after one correction. Held out: a style the network never trained on.\n\n",
+    );
+    let mut header = vec!["Style".to_string()];
+    header.extend(columns.iter().map(|d| d.to_string()));
+    header.push(format!("all ({objects} objects)"));
+    let mut rows = Vec::new();
+    let groups = [
+        (Some(false), "held out"),
+        (None, "unknown"),
+        (Some(true), "trained"),
+    ];
+    for (trained, tag) in groups {
+        let group: Vec<&StyleSummary> = styles.iter().filter(|s| s.trained == trained).collect();
+        for s in &group {
+            let mut row = vec![format!("{} ({tag})", s.style)];
+            row.extend(columns.iter().map(|d| {
+                format!(
+                    "{} / {}",
+                    cell(at(&s.summary, d, 1), 3),
+                    cell(at(&s.summary, d, 2), 3)
+                )
+            }));
+            row.push(format!(
+                "{} / {}",
+                cell(all(&s.summary, 1), 3),
+                cell(all(&s.summary, 2), 3)
+            ));
+            rows.push(row);
+        }
+        if group.len() > 1 {
+            let mean = |value: &dyn Fn(&Summary) -> Option<MeanStd>| {
+                let values: Vec<f64> = group
+                    .iter()
+                    .filter_map(|s| value(&s.summary).map(|m| m.mean))
+                    .collect();
+                cell(MeanStd::of(&values).map(|m| MeanStd { runs: 1, ..m }), 3)
+            };
+            let mut row = vec![format!("**mean, {tag}**")];
+            row.extend(
+                columns
+                    .iter()
+                    .map(|d| format!("{} / {}", mean(&|s| at(s, d, 1)), mean(&|s| at(s, d, 2)))),
+            );
+            row.push(format!(
+                "{} / {}",
+                mean(&|s| all(s, 1)),
+                mean(&|s| all(s, 2))
+            ));
+            rows.push(row);
+        }
+    }
+    table(&mut out, &header, &rows);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +263,38 @@ mod tests {
         );
         assert!(md.contains("| b | 1 | 2.00 | 2.00 | 0.0 |"), "{md}");
         assert!(md.contains("| scribble | 4 | 2.00 |"), "{md}");
+    }
+
+    #[test]
+    fn styles_put_held_out_first_with_their_mean_and_weigh_all_by_objects() {
+        let summary = |a: f64, b: f64| {
+            let records = vec![
+                record("a", "x", Method::Scribble, 0, &[a, 0.9]),
+                record("b", "y", Method::Scribble, 0, &[b, 0.95]),
+                record("b", "z", Method::Scribble, 0, &[b, 0.95]),
+                record("b", "w", Method::Scribble, 0, &[b, 0.95]),
+            ];
+            summarize(&records, params())
+        };
+        let style = |name: &str, trained, a, b| StyleSummary {
+            style: name.into(),
+            trained,
+            summary: summary(a, b),
+        };
+        let md = styles_markdown(&[
+            style("paper", Some(true), 0.9, 0.9),
+            style("short", Some(false), 0.5, 0.7),
+            style("zigzag", Some(false), 0.7, 0.9),
+        ]);
+        let held_out =
+            md.find("| short (held out) | 0.500 / 0.900 | 0.700 / 0.950 | 0.650 / 0.937 |");
+        let mean =
+            md.find("| **mean, held out** | 0.600 / 0.900 | 0.800 / 0.950 | 0.750 / 0.937 |");
+        let trained = md.find("| paper (trained) |");
+        assert!(
+            held_out < mean && mean < trained && held_out.is_some(),
+            "{md}"
+        );
+        assert!(md.contains("| Style | a | b | all (4 objects) |"), "{md}");
     }
 }

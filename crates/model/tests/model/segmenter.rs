@@ -18,8 +18,17 @@ fn twins(n: usize) -> Vec<Segmenter> {
     device.seed(7);
     let model = UNetConfig::new().init(&device);
     (0..n)
-        .map(|_| Segmenter::new(model.clone(), device.clone(), SegmenterConfig::default()))
+        .map(|_| Segmenter::new(model.clone(), device.clone(), one_crop()))
         .collect()
+}
+
+/// The default crop rule without growing crops: a random network's mask
+/// fills its crop, which would grow the crop at every call.
+fn one_crop() -> SegmenterConfig {
+    SegmenterConfig {
+        refine: None,
+        ..SegmenterConfig::default()
+    }
 }
 
 fn image(width: u32, height: u32) -> RgbImage {
@@ -246,4 +255,69 @@ fn the_crop_segmentation_gives_the_full_label_map_inside_its_region_and_zero_out
             assert_eq!(got, expected, "pixel ({x}, {y})");
         }
     }
+}
+
+/// With the committed weights on the fast path and growing crops, as the
+/// annotator runs them.
+#[test]
+fn segmenting_label_by_label_gives_the_crops_of_all_labels_at_once() {
+    let weights = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../weights/default");
+    let segmenter =
+        Segmenter::load(&weights, SegmenterConfig::default()).expect("the default weights load");
+    let img = image(300, 200);
+    let labels = vec![
+        vec![stroke(&[(40.0, 50.0), (90.0, 70.0)], Polarity::Positive)],
+        Vec::new(),
+        vec![
+            stroke(&[(200.0, 150.0), (230.0, 160.0)], Polarity::Positive),
+            stroke(&[(60.0, 60.0)], Polarity::Negative),
+        ],
+    ];
+    let all = segmenter.segment_crops(&img, &labels);
+    for k in 0..labels.len() {
+        let one = segmenter.segment_crops_of(&img, &labels, [k]);
+        for (j, crop) in one.crops.iter().enumerate() {
+            if j == k {
+                assert_eq!(crop, &all.crops[k], "label {k} alone");
+            } else {
+                assert!(crop.is_none(), "label {j} was not asked for");
+            }
+        }
+    }
+    let none = segmenter.segment_crops_of(&img, &labels, [7]);
+    assert!(none.crops.iter().all(Option::is_none), "no label 7");
+}
+
+/// With the committed weights: a short stroke in the middle of a long bar
+/// gets a crop that cuts the bar off; growing crops (`refine`) follow the
+/// answer out to the bar's ends.
+#[test]
+fn growing_crops_follow_a_short_stroke_out_to_the_object() {
+    let weights = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../weights/default");
+    let bar = |x: u32, y: u32| (20..380).contains(&x) && (85..115).contains(&y);
+    let photo = RgbImage::from_fn(400, 200, |x, y| {
+        if bar(x, y) {
+            Rgb([200, 40, 40])
+        } else {
+            Rgb([40, 90, 40])
+        }
+    });
+    let truth = Mask::from_fn(400, 200, |x, y| bar(x as u32, y as u32));
+    let labels = [vec![stroke(
+        &[(185.0, 100.0), (215.0, 100.0)],
+        Polarity::Positive,
+    )]];
+    let dice = |refine: Option<f32>| {
+        let segmenter = Segmenter::load(&weights, SegmenterConfig::default())
+            .expect("the default weights load")
+            .with_refine(refine);
+        let answer = segmenter.segment(&photo, &labels).probabilities[0].threshold(0.4);
+        let both = answer.and(&truth).area();
+        2.0 * both as f32 / (answer.area() + truth.area()) as f32
+    };
+    let (cut, grown) = (dice(None), dice(Some(0.4)));
+    // The strokes' crop spans x ≈ 172–228 of a bar 360 px long; each pass
+    // grows it about 1.8 times, 56 → 101 → 182 → 328 px.
+    assert!(cut < 0.4, "one crop: DICE {cut}");
+    assert!(grown > 0.8, "growing crops: DICE {grown} (one crop: {cut})");
 }
