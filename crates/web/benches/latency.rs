@@ -1,7 +1,12 @@
-//! Stroke-to-mask latency over the WebSocket: a 200-point stroke drawn at
-//! 60 Hz; for each point, the time from sending the state that ends with it
-//! to receiving the first label map that includes it (a later state's
-//! answer counts, as the server coalesces). Prints p50/p95/max.
+//! Stroke-to-mask latency over the WebSocket under load: each of
+//! `SCRIBSEG_CLIENTS` clients (default 1), on its own image, draws a
+//! 200-point stroke at 60 Hz; for each point, the time from sending the
+//! state that ends with it to receiving the first label map that includes
+//! it (a later state's answer counts, as the server coalesces). With
+//! `SCRIBSEG_HOG=N` one more client meanwhile asks again and again for N
+//! labels at once (255 at most), the request that must not stall the
+//! others. Prints p50/p95/p99/max over all clients' points and stops by
+//! itself.
 //!
 //! `cargo bench -p scribseg-web --bench latency` (random weights, burn's
 //! backend), or with `SCRIBSEG_WEIGHTS=weights/default` for a checkpoint run
@@ -65,8 +70,17 @@ fn picture() -> Vec<u8> {
     out.into_inner()
 }
 
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[tokio::main]
 async fn main() {
+    let clients = env_number("SCRIBSEG_CLIENTS", 1).max(1);
+    let hog_labels = env_number("SCRIBSEG_HOG", 0).min(255);
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("bench.db")).expect("database");
     let project = store.create_project("bench").expect("project");
@@ -86,9 +100,14 @@ async fn main() {
         })
         .collect();
     let bytes = picture();
-    let image = store
-        .add_image(project.id, "bench.png", 640, 480, &bytes)
-        .expect("image");
+    let images: Vec<i64> = (0..=clients)
+        .map(|i| {
+            store
+                .add_image(project.id, &format!("bench{i}.png"), 640, 480, &bytes)
+                .expect("image")
+                .id
+        })
+        .collect();
     let state = AppState::new(store, Arc::new(model()));
     let info = state.model.info().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -97,8 +116,54 @@ async fn main() {
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
 
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hog = (hog_labels > 0)
+        .then(|| tokio::spawn(hog(addr, images[clients], hog_labels, done.clone())));
+    let drawers: Vec<_> = images[..clients]
+        .iter()
+        .map(|&image| tokio::spawn(draw(addr, image, labels.clone())))
+        .collect();
+    let mut latencies = Vec::new();
+    let mut model_ms = Vec::new();
+    for drawer in drawers {
+        let (l, m) = drawer.await.expect("a drawing client");
+        latencies.extend(l);
+        model_ms.extend(m);
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let hogged = match hog {
+        Some(task) => task.await.expect("the many-label client"),
+        None => 0,
+    };
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    model_ms.sort_unstable();
+    println!(
+        "model {} ({} parameters), 640x480 images, {clients} client(s) x 2 labels x {POINTS} points at 60 Hz{}",
+        info.name,
+        info.parameters,
+        if hog_labels > 0 {
+            format!(", one more client asking for {hog_labels} labels at once ({hogged} answers)")
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "stroke point -> mask: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} predictions; model time p50 {} ms",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0),
+        model_ms.len(),
+        model_ms[model_ms.len() / 2]
+    );
+}
+
+/// One client drawing its stroke on `image`: each point's latency (ms) and
+/// the model time of each answer.
+async fn draw(addr: std::net::SocketAddr, image: i64, labels: Vec<i64>) -> (Vec<f64>, Vec<u32>) {
     let (socket, _) =
-        tokio_tungstenite::connect_async(format!("ws://{addr}/api/images/{}/ws", image.id))
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/images/{image}/ws"))
             .await
             .expect("connect");
     let (mut tx, mut rx) = socket.split();
@@ -133,7 +198,7 @@ async fn main() {
         }
     }
     let sent = sender.await.expect("sender");
-    let mut latencies: Vec<f64> = sent
+    let latencies = sent
         .iter()
         .enumerate()
         .map(|(i, at)| {
@@ -145,20 +210,41 @@ async fn main() {
             (answer.1 - *at).as_secs_f64() * 1000.0
         })
         .collect();
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
-    let mut model_ms: Vec<u32> = received.iter().map(|r| r.2).collect();
-    model_ms.sort_unstable();
-    println!(
-        "model {} ({} parameters), 640x480 image, 2 labels, {POINTS} points at 60 Hz",
-        info.name, info.parameters
-    );
-    println!(
-        "stroke point -> mask: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; {} predictions for {POINTS} states; model time p50 {} ms",
-        pct(0.5),
-        pct(0.95),
-        pct(1.0),
-        received.len(),
-        model_ms[model_ms.len() / 2]
-    );
+    (latencies, received.iter().map(|r| r.2).collect())
+}
+
+/// A client asking for `n` labels at once (a dot each, on a grid) until
+/// `done`; returns how many answers it got.
+async fn hog(
+    addr: std::net::SocketAddr,
+    image: i64,
+    n: usize,
+    done: Arc<std::sync::atomic::AtomicBool>,
+) -> usize {
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/images/{image}/ws"))
+            .await
+            .expect("connect");
+    socket.next().await.expect("ready").expect("ok");
+    let ids: Vec<i64> = (1..=n as i64).collect();
+    let mut answers = 0;
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        // Moved a pixel each time, so no crop comes from the cache.
+        let shift = (answers % 7) as i64;
+        let strokes: Vec<_> = ids
+            .iter()
+            .map(|&id| {
+                let (x, y) = (20 + 37 * (id % 16) + shift, 20 + 27 * (id / 16));
+                json!({"label_id": id, "kind": "positive", "radius": 3.0, "points": [[x, y]]})
+            })
+            .collect();
+        let message = json!({"seq": answers + 1, "labels": ids, "strokes": strokes});
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send");
+        socket.next().await.expect("an answer").expect("ok");
+        answers += 1;
+    }
+    answers
 }

@@ -102,7 +102,12 @@ impl From<rusqlite::Error> for Error {
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
         match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(rejection.body_text()),
+            // axum's default limit for bodies that are not uploads.
+            StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(
+                "the JSON body is over the limit of 2 MiB (a stroke of up to \
+                 100,000 points fits in it)"
+                    .into(),
+            ),
             _ => Error::BadRequest(rejection.body_text()),
         }
     }

@@ -29,7 +29,7 @@ impl Annotated {
     pub fn predict(state: &AppState, image_id: i64) -> Result<Self> {
         let image = state.store.image(image_id)?;
         let labels = state.store.labels(image.project_id)?;
-        let (strokes, _) = state.store.strokes(image_id)?;
+        let (strokes, _) = state.store.strokes(image_id, "")?;
         let strokes: Vec<NewStroke> = strokes.iter().map(NewStroke::from).collect();
         let pixels = state.decoded(image_id)?;
         let ids: Vec<i64> = labels.iter().map(|l| l.id).collect();

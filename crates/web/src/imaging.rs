@@ -36,25 +36,36 @@ pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
 /// stored in 16 bits are not black; alpha is dropped. A cut-off JPEG is an
 /// error.
 pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
-    dimensions(bytes)?;
+    let (w, h) = dimensions(bytes)?;
     if scribseg_data::is_truncated_jpeg(bytes) {
         return Err(Error::bad_request(
             "the JPEG is truncated (its image data stops before the end marker): upload the whole file",
         ));
     }
+    // Large images decode one at a time: each holds its file, its decoded
+    // pixels (up to 16 bytes a pixel) and the 8-bit copy until it is done.
+    let _turn = (u64::from(w) * u64::from(h) > LARGE_PIXELS)
+        .then(|| LARGE_DECODES.lock().unwrap_or_else(|p| p.into_inner()));
     let image = reader(bytes)?
         .decode()
         .map_err(|e| Error::bad_request(format!("could not decode the image: {e}")))?;
+    let (w, h) = (image.width(), image.height());
     Ok(match image {
-        DynamicImage::ImageLuma16(_)
-        | DynamicImage::ImageLumaA16(_)
-        | DynamicImage::ImageRgb16(_)
-        | DynamicImage::ImageRgba16(_)
-        | DynamicImage::ImageRgb32F(_)
-        | DynamicImage::ImageRgba32F(_) => stretch(&image.to_rgb32f()),
+        DynamicImage::ImageLuma16(i) => stretch(i.as_raw(), 1, w, h),
+        DynamicImage::ImageLumaA16(i) => stretch(i.as_raw(), 2, w, h),
+        DynamicImage::ImageRgb16(i) => stretch(i.as_raw(), 3, w, h),
+        DynamicImage::ImageRgba16(i) => stretch(i.as_raw(), 4, w, h),
+        DynamicImage::ImageRgb32F(i) => stretch(i.as_raw(), 3, w, h),
+        DynamicImage::ImageRgba32F(i) => stretch(i.as_raw(), 4, w, h),
         other => other.to_rgb8(),
     })
 }
+
+/// Images over this many pixels (about 2000 × 2000) are decoded one at a
+/// time, so that concurrent uploads of large images do not add up.
+const LARGE_PIXELS: u64 = 4_000_000;
+
+static LARGE_DECODES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Encodes `image` as PNG, for the page to show.
 pub fn to_png(image: &RgbImage) -> Result<Vec<u8>> {
@@ -71,21 +82,34 @@ fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>> {
         .map_err(|e| Error::bad_request(format!("not a readable image: {e}")))
 }
 
-/// Maps the range of values in `image` onto 0–255.
-fn stretch(image: &image::Rgb32FImage) -> RgbImage {
-    let (lo, hi) = image
-        .as_raw()
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+/// Maps the range of the colour values in `values` (row-major pixels of
+/// `channels` values each: grey, grey + alpha, RGB or RGBA) onto 0–255 RGB,
+/// without a floating-point copy of the image; alpha is dropped.
+fn stretch<T: Copy + Into<f32>>(
+    values: &[T],
+    channels: usize,
+    width: u32,
+    height: u32,
+) -> RgbImage {
+    let colours = if channels >= 3 { 3 } else { 1 };
+    let colour = |pixel: &[T]| -> [f32; 3] {
+        let v = |i: usize| pixel[i.min(colours - 1)].into();
+        [v(0), v(1), v(2)]
+    };
+    let (lo, hi) = values
+        .chunks_exact(channels)
+        .flat_map(colour)
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
     let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
-    let data = image
-        .as_raw()
-        .iter()
-        .map(|&v| ((v - lo) * scale).round().clamp(0.0, 255.0) as u8)
+    let data = values
+        .chunks_exact(channels)
+        .flat_map(colour)
+        .map(|v| ((v - lo) * scale).round().clamp(0.0, 255.0) as u8)
         .collect();
-    RgbImage::from_raw(image.width(), image.height(), data).expect("same size as the source image")
+    RgbImage::from_raw(width, height, data).expect("three values per pixel of the image")
 }
 
 #[cfg(test)]
@@ -107,6 +131,18 @@ mod tests {
         assert_eq!(rgb.dimensions(), (4, 2));
         assert_eq!(rgb.get_pixel(0, 0).0, [0, 0, 0]);
         assert_eq!(rgb.get_pixel(3, 1).0, [255, 255, 255]);
+    }
+
+    #[test]
+    fn sixteen_bit_colour_is_stretched_over_its_colours_not_its_alpha() {
+        let img: ImageBuffer<image::Rgba<u16>, Vec<u16>> = ImageBuffer::from_fn(3, 1, |x, _| {
+            let v = 1000 + 150 * x as u16;
+            image::Rgba([v, v, 1000, u16::MAX])
+        });
+        let rgb = decode(&encode(DynamicImage::ImageRgba16(img))).expect("decodes");
+        assert_eq!(rgb.get_pixel(0, 0).0, [0, 0, 0]);
+        assert_eq!(rgb.get_pixel(1, 0).0, [128, 128, 0]);
+        assert_eq!(rgb.get_pixel(2, 0).0, [255, 255, 0]);
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! use scribseg_web::{serve, Model, ServeOptions};
 //! # fn segmenter() -> scribseg_model::Segmenter { unimplemented!() }
 //! let model = std::sync::Arc::new(Model::new(segmenter(), "weights/default"));
-//! serve(ServeOptions::new("annotations.db".into()), model)?;
+//! serve(ServeOptions::new("annotations.db".into()), model, |addr| {
+//!     eprintln!("open http://{addr}");
+//! })?;
 //! # Ok::<(), scribseg_web::Error>(())
 //! ```
 #![deny(missing_docs)]
@@ -112,10 +114,16 @@ impl ServeOptions {
     }
 }
 
-/// Opens the database, imports `--dir`, and serves until Ctrl-C.
+/// Opens the database, imports `--dir`, and serves until Ctrl-C; `ready`
+/// is called with the address listened on (its port chosen by the system
+/// when `options.addr` asks for port 0) once connections are accepted.
 ///
 /// Refuses to listen beyond loopback without a token.
-pub fn serve(options: ServeOptions, model: Arc<Model>) -> Result<()> {
+pub fn serve(
+    options: ServeOptions,
+    model: Arc<Model>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<()> {
     if !options.addr.ip().is_loopback() && options.token.as_deref().is_none_or(str::is_empty) {
         return Err(Error::Options(format!(
             "listening on {} makes the annotator reachable from other machines: pass --token",
@@ -158,6 +166,10 @@ pub fn serve(options: ServeOptions, model: Arc<Model>) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .map_err(|e| Error::Options(format!("cannot listen on {}: {e}", options.addr)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Internal(format!("the listening address: {e}")))?;
+        ready(addr);
         tokio::select! {
             () = run(listener, router(state), HEADER_TIMEOUT) => Ok(()),
             _ = tokio::signal::ctrl_c() => Ok(()),

@@ -1,10 +1,10 @@
 //! Strokes in, a label map out: the [`Segmenter`] with pins applied on top.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use image::RgbImage;
-use scribseg_model::Segmenter;
+use parking_lot::FairMutex;
+use scribseg_model::{CropSegmentation, Segmenter};
 use scribseg_sim::{draw_stroke, Mask, Plane, Point, Polarity, Rect, Transform};
 use serde::Serialize;
 
@@ -85,11 +85,14 @@ impl RegionMap {
     }
 }
 
-/// The network shared by every connection. Inference holds a lock: on a
-/// small CPU one prediction at a time is as fast as several.
+/// The network shared by every connection. Inference holds a lock (on a
+/// small CPU one prediction at a time is as fast as several), taken once
+/// per label and handed over in arrival order: a request with many labels
+/// delays another client's answer by one label's passes, not by all of its
+/// own.
 #[derive(Debug)]
 pub struct Model {
-    segmenter: Mutex<Segmenter>,
+    segmenter: FairMutex<Segmenter>,
     info: ModelInfo,
 }
 
@@ -102,7 +105,7 @@ impl Model {
             device: segmenter.device_name(),
         };
         Self {
-            segmenter: Mutex::new(segmenter),
+            segmenter: FairMutex::new(segmenter),
             info,
         }
     }
@@ -142,10 +145,7 @@ impl Model {
                 per_label[k].push(geometry(stroke, polarity));
             }
         }
-        let crops = {
-            let segmenter = self.segmenter.lock().unwrap_or_else(|p| p.into_inner());
-            segmenter.segment_crops(image, &per_label)
-        };
+        let crops = self.segment_fairly(image, &per_label);
         let (width, height) = (crops.width, crops.height);
         let pins: Vec<(&NewStroke, u8, Rect)> = strokes
             .iter()
@@ -180,6 +180,26 @@ impl Model {
             data,
             millis: start.elapsed().as_millis().try_into().unwrap_or(u32::MAX),
         }
+    }
+
+    /// Every label's crops, the lock taken for one label at a time.
+    fn segment_fairly(
+        &self,
+        image: &RgbImage,
+        per_label: &[Vec<scribseg_sim::Stroke>],
+    ) -> CropSegmentation {
+        let mut all = self.segmenter.lock().segment_crops_of(image, per_label, []);
+        for k in 0..per_label.len() {
+            if per_label[k].is_empty() {
+                continue;
+            }
+            let mut one = self
+                .segmenter
+                .lock()
+                .segment_crops_of(image, per_label, [k]);
+            all.crops[k] = one.crops[k].take();
+        }
+        all
     }
 }
 

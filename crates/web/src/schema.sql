@@ -42,13 +42,16 @@ CREATE TABLE IF NOT EXISTS strokes (
 CREATE INDEX IF NOT EXISTS strokes_by_image ON strokes (image_id, visible);
 
 -- One row per user action: 'add' shows its strokes, 'remove' hides them
--- (eraser, clear label). Undo inverts the newest live op, redo re-applies
--- the oldest undone one, and a new op drops every undone op.
+-- (eraser, clear label). Each author (the client that acted, '' when it
+-- did not say) has its own history on an image: undo inverts the author's
+-- newest live op, redo re-applies its oldest undone one, and a new op
+-- drops the author's undone ops.
 CREATE TABLE IF NOT EXISTS ops (
     id       INTEGER PRIMARY KEY,
     image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
     kind     TEXT NOT NULL CHECK (kind IN ('add', 'remove')),
-    undone   INTEGER NOT NULL DEFAULT 0
+    undone   INTEGER NOT NULL DEFAULT 0,
+    author   TEXT NOT NULL DEFAULT ''
 );
 
 CREATE TABLE IF NOT EXISTS op_strokes (

@@ -18,22 +18,37 @@ fn lock<T>(cache: &Cache<T>) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<T>>> 
     cache.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Puts `value` in `cache`, evicting an entry when it holds `capacity`.
-fn remember<T>(cache: &Cache<T>, id: i64, value: Arc<T>, capacity: usize) -> Arc<T> {
+/// Puts `value` in `cache`, evicting other entries while the cache's
+/// entries would weigh more than `budget` bytes together (the newest is kept
+/// whatever it weighs).
+fn remember<T>(
+    cache: &Cache<T>,
+    id: i64,
+    value: Arc<T>,
+    budget: usize,
+    bytes: impl Fn(&T) -> usize,
+) -> Arc<T> {
     let mut cache = lock(cache);
-    if cache.len() >= capacity {
-        if let Some(&old) = cache.keys().next() {
-            cache.remove(&old);
-        }
+    cache.remove(&id);
+    let mut total: usize = cache.values().map(|v| bytes(v)).sum::<usize>() + bytes(&value);
+    while total > budget {
+        let Some((&old, evicted)) = cache.iter().next() else {
+            break;
+        };
+        total -= bytes(evicted);
+        cache.remove(&old);
     }
     cache.insert(id, value.clone());
     value
 }
 
-/// Decoded images kept in memory, so a prediction does not decode its image again.
-const CACHED_IMAGES: usize = 8;
-/// Decoded volumes kept in memory (a large CT is a few hundred MB of grey).
-const CACHED_VOLUMES: usize = 2;
+/// Decoded images kept in memory, in bytes of pixels, so a prediction does
+/// not decode its image again (a dozen 4K photos, or one of the largest
+/// images accepted).
+const CACHED_IMAGE_BYTES: usize = 256 << 20;
+/// Decoded volumes kept in memory, in bytes of grey voxels (two of the
+/// largest volumes accepted).
+const CACHED_VOLUME_BYTES: usize = 512 << 20;
 
 /// The application state: cheap to clone.
 #[derive(Clone, Debug)]
@@ -99,7 +114,8 @@ impl AppState {
             &self.images,
             image_id,
             Arc::new(image),
-            CACHED_IMAGES,
+            CACHED_IMAGE_BYTES,
+            |image| image.as_raw().len(),
         ))
     }
 
@@ -114,7 +130,8 @@ impl AppState {
             &self.volumes,
             volume_id,
             Arc::new(volume),
-            CACHED_VOLUMES,
+            CACHED_VOLUME_BYTES,
+            Loaded::bytes,
         ))
     }
 
@@ -148,5 +165,34 @@ impl AppState {
             return Err(refused());
         }
         Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_its_entries_within_the_byte_budget_and_always_the_newest() {
+        let cache: Cache<Vec<u8>> = Mutex::default();
+        let put = |id: i64, bytes: usize| {
+            remember(&cache, id, Arc::new(vec![0; bytes]), 10, Vec::len);
+        };
+        put(1, 4);
+        put(2, 4);
+        assert_eq!(lock(&cache).len(), 2);
+        put(3, 4);
+        let held = |cache: &Cache<Vec<u8>>| {
+            let mut ids: Vec<i64> = lock(cache).keys().copied().collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(held(&cache).len(), 2, "12 bytes are over the budget of 10");
+        assert!(held(&cache).contains(&3), "the newest is kept");
+        put(4, 50);
+        assert_eq!(held(&cache), vec![4], "a heavy newest entry stands alone");
+        put(4, 3);
+        put(5, 3);
+        assert_eq!(held(&cache), vec![4, 5], "an id put again is counted once");
     }
 }

@@ -57,6 +57,13 @@ impl Store {
     fn init(conn: Connection) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch(SCHEMA)?;
+        // Databases made before histories had authors: one shared history.
+        let authored = conn
+            .prepare("SELECT 1 FROM pragma_table_info('ops') WHERE name = 'author'")?
+            .exists([])?;
+        if !authored {
+            conn.execute_batch("ALTER TABLE ops ADD COLUMN author TEXT NOT NULL DEFAULT ''")?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -267,17 +274,22 @@ impl Store {
     // ---- strokes ----
 
     /// The image's visible strokes, in drawing order, and its undo state.
-    pub fn strokes(&self, image_id: i64) -> Result<(Vec<Stroke>, History)> {
+    pub fn strokes(&self, image_id: i64, author: &str) -> Result<(Vec<Stroke>, History)> {
         let conn = self.lock();
         image_info(&conn, image_id)?;
         Ok((
             visible_strokes(&conn, image_id)?,
-            history::state(&conn, image_id)?,
+            history::state(&conn, image_id, author)?,
         ))
     }
 
     /// Stores a stroke as drawn (one undoable step).
-    pub fn add_stroke(&self, image_id: i64, new: &NewStroke) -> Result<(Stroke, History)> {
+    pub fn add_stroke(
+        &self,
+        image_id: i64,
+        new: &NewStroke,
+        author: &str,
+    ) -> Result<(Stroke, History)> {
         new.validate()?;
         self.transaction(|tx| {
             let image = image_info(tx, image_id)?;
@@ -308,7 +320,7 @@ impl Store {
                 params![image_id, new.label_id, new.kind.as_str(), new.radius, points],
             )?;
             let id = tx.last_insert_rowid();
-            history::record(tx, image_id, history::OpKind::Add, &[id])?;
+            history::record(tx, image_id, author, history::OpKind::Add, &[id])?;
             // The stroke as stored, without reading the image's strokes back.
             let stroke = Stroke {
                 id,
@@ -317,12 +329,12 @@ impl Store {
                 radius: new.radius,
                 points: new.points.clone(),
             };
-            Ok((stroke, history::state(tx, image_id)?))
+            Ok((stroke, history::state(tx, image_id, author)?))
         })
     }
 
     /// Hides the given strokes (the eraser; one undoable step).
-    pub fn erase_strokes(&self, image_id: i64, ids: &[i64]) -> Result<History> {
+    pub fn erase_strokes(&self, image_id: i64, ids: &[i64], author: &str) -> Result<History> {
         // An id given twice is erased once.
         let mut ids = ids.to_vec();
         ids.sort_unstable();
@@ -337,13 +349,13 @@ impl Store {
             if let Some(&id) = ids.iter().find(|id| !visible.contains(id)) {
                 return Err(Error::NotFound { what: "stroke", id });
             }
-            history::record(tx, image_id, history::OpKind::Remove, ids)?;
-            history::state(tx, image_id)
+            history::record(tx, image_id, author, history::OpKind::Remove, ids)?;
+            history::state(tx, image_id, author)
         })
     }
 
     /// Hides every stroke of one label on the image (one undoable step).
-    pub fn clear_label(&self, image_id: i64, label_id: i64) -> Result<History> {
+    pub fn clear_label(&self, image_id: i64, label_id: i64, author: &str) -> Result<History> {
         self.transaction(|tx| {
             image_info(tx, image_id)?;
             label(tx, label_id)?;
@@ -352,24 +364,24 @@ impl Store {
                 .filter(|s| s.label_id == label_id)
                 .map(|s| s.id)
                 .collect();
-            history::record(tx, image_id, history::OpKind::Remove, &ids)?;
-            history::state(tx, image_id)
+            history::record(tx, image_id, author, history::OpKind::Remove, &ids)?;
+            history::state(tx, image_id, author)
         })
     }
 
     /// Undoes the newest step; `Conflict` when there is nothing to undo.
-    pub fn undo(&self, image_id: i64) -> Result<History> {
+    pub fn undo(&self, image_id: i64, author: &str) -> Result<History> {
         self.transaction(|tx| {
             image_info(tx, image_id)?;
-            history::undo(tx, image_id)
+            history::undo(tx, image_id, author)
         })
     }
 
     /// Redoes the oldest undone step; `Conflict` when there is nothing to redo.
-    pub fn redo(&self, image_id: i64) -> Result<History> {
+    pub fn redo(&self, image_id: i64, author: &str) -> Result<History> {
         self.transaction(|tx| {
             image_info(tx, image_id)?;
-            history::redo(tx, image_id)
+            history::redo(tx, image_id, author)
         })
     }
 }
@@ -450,5 +462,48 @@ fn non_empty<'a>(s: &'a str, what: &str) -> Result<&'a str> {
         )))
     } else {
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_from_before_authors_opens_with_one_shared_history() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("old.db");
+        let old_schema = SCHEMA.replace(",\n    author   TEXT NOT NULL DEFAULT ''", "");
+        assert_ne!(old_schema, SCHEMA, "the author column is in the schema");
+        Connection::open(&path)
+            .and_then(|conn| conn.execute_batch(&old_schema))
+            .expect("an old database");
+
+        let store = Store::open(&path).expect("opens and gains the column");
+        let project = store.create_project("p").expect("project");
+        let label = store
+            .add_label(
+                project.id,
+                &NewLabel {
+                    name: "cat".into(),
+                    color: None,
+                },
+            )
+            .expect("label");
+        let image = store
+            .add_image(project.id, "a.png", 8, 8, b"bytes")
+            .expect("image");
+        let stroke = NewStroke {
+            label_id: label.id,
+            kind: StrokeKind::Positive,
+            radius: 2.0,
+            points: vec![[3.0, 3.0]],
+        };
+        store.add_stroke(image.id, &stroke, "").expect("stroke");
+        assert!(store.undo(image.id, "tab").is_err(), "not the tab's step");
+        let history = store.undo(image.id, "").expect("undo");
+        assert!(!history.can_undo && history.can_redo);
+        drop(store);
+        Store::open(&path).expect("opens again without adding the column twice");
     }
 }

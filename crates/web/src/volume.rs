@@ -91,6 +91,11 @@ struct Plane {
 }
 
 impl Loaded {
+    /// The memory its voxels take, in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.grey.len()
+    }
+
     /// Reads an uploaded `.nii` or `.nii.gz` (`name` is only for messages):
     /// checks the header, the data type and that the voxel data is all there.
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Self> {
@@ -595,13 +600,15 @@ mod tests {
         assert_eq!(set, vec![2 * 4], "x 0, y 2, z 0 (z flipped: bottom rows)");
     }
 
+    /// Why `a.nii` holding `bytes` is refused; panics if it loads.
+    fn err(bytes: &[u8]) -> String {
+        Loaded::parse("a.nii", bytes)
+            .expect_err("refused")
+            .to_string()
+    }
+
     #[test]
     fn bad_files_say_what_is_wrong() {
-        let err = |bytes: &[u8]| {
-            Loaded::parse("a.nii", bytes)
-                .expect_err("refused")
-                .to_string()
-        };
         assert!(err(b"hello").contains("shorter than a NIfTI-1 header"));
         assert!(err(&[0u8; 400]).contains("not a NIfTI-1 file"));
         let mut gz = gzip(&[&[7u8; 4000]]).expect("gzip");
@@ -652,11 +659,6 @@ mod tests {
 
     #[test]
     fn nan_in_the_header_or_only_nan_voxels_is_refused() {
-        let err = |bytes: &[u8]| {
-            Loaded::parse("a.nii", bytes)
-                .expect_err("refused")
-                .to_string()
-        };
         let volume = |head: Vec<u8>, voxels: &[u8]| [head, voxels.to_vec()].concat();
         let ok = raw_header([2, 2, 2], 2, 8);
         assert!(Loaded::parse("a.nii", &volume(ok.clone(), &[5; 8])).is_ok());

@@ -379,6 +379,13 @@ async fn pins_force_the_label_map_and_exports_agree() {
     let dog_png = server
         .get(&format!("/api/images/{image}/export/labels/{dog}.png"))
         .await;
+    assert!(
+        dog_png
+            .header("content-disposition")
+            .is_some_and(|d| d.contains("\"shapes.dog.png\"")),
+        "named by image and label: {:?}",
+        dog_png.header("content-disposition")
+    );
     let (_, _, dog_mask) = decode_gray(&dog_png.body);
     assert!(dog_mask
         .iter()
@@ -546,7 +553,7 @@ fn serve_refuses_an_open_host_without_a_token() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut options = scribseg_web::ServeOptions::new(dir.path().join("x.db"));
     options.addr = "0.0.0.0:0".parse().expect("address");
-    let err = scribseg_web::serve(options, crate::util::model()).expect_err("refused");
+    let err = scribseg_web::serve(options, crate::util::model(), |_| {}).expect_err("refused");
     assert!(err.to_string().contains("--token"), "{err}");
 }
 
@@ -572,4 +579,96 @@ async fn a_connection_that_never_finishes_its_headers_is_closed() {
     );
     // The server still answers others.
     assert_eq!(server.get("/api/health").await.status, 200);
+}
+
+/// Two tabs (or people) on one image: each undoes and redoes its own steps;
+/// requests that name no client share one history; a malformed name is refused.
+#[tokio::test]
+async fn each_client_undoes_its_own_strokes_on_a_shared_image() {
+    let server = Server::start(|_| {}).await;
+    let (_, [cat, _], info) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(shapes())))
+        .await;
+    let image = info["id"].as_i64().expect("id");
+    let as_client = |client: &'static str, path: String, body: serde_json::Value| {
+        let server = &server;
+        async move {
+            let body = body.to_string();
+            let mut headers = vec![("Content-Type", "application/json")];
+            if !client.is_empty() {
+                headers.push(("X-Scribseg-Client", client));
+            }
+            server.send("POST", &path, &headers, body.as_bytes()).await
+        }
+    };
+    let strokes = format!("/api/images/{image}/strokes");
+    let stroke =
+        |x: f32| json!({"label_id": cat, "kind": "positive", "radius": 3.0, "points": [[x, 30.0]]});
+    let visible = |answer: &serde_json::Value| -> Vec<f64> {
+        answer["strokes"]
+            .as_array()
+            .expect("strokes")
+            .iter()
+            .map(|s| s["points"][0][0].as_f64().expect("x"))
+            .collect()
+    };
+
+    as_client("tab-a", strokes.clone(), stroke(10.0))
+        .await
+        .ok_json();
+    as_client("tab-b", strokes.clone(), stroke(20.0))
+        .await
+        .ok_json();
+    as_client("tab-a", strokes.clone(), stroke(30.0))
+        .await
+        .ok_json();
+    let undo = format!("/api/images/{image}/undo");
+    let redo = format!("/api/images/{image}/redo");
+    // A's undo takes back A's newest stroke (30), then A's older one (10),
+    // never B's, though B's was drawn in between.
+    let after = as_client("tab-a", undo.clone(), json!(null))
+        .await
+        .ok_json();
+    assert_eq!(visible(&after), [10.0, 20.0]);
+    let after = as_client("tab-a", undo.clone(), json!(null))
+        .await
+        .ok_json();
+    assert_eq!(visible(&after), [20.0]);
+    assert_eq!(
+        after["history"],
+        json!({"can_undo": false, "can_redo": true})
+    );
+    let refused = as_client("tab-a", undo.clone(), json!(null)).await;
+    assert_eq!(refused.status, 409, "A has nothing left to undo");
+    // B's history is its own: one stroke to undo, nothing to redo.
+    let listed = server
+        .send("GET", &strokes, &[("X-Scribseg-Client", "tab-b")], b"")
+        .await
+        .ok_json();
+    assert_eq!(
+        listed["history"],
+        json!({"can_undo": true, "can_redo": false})
+    );
+    // B drawing does not drop A's redo list.
+    as_client("tab-b", strokes.clone(), stroke(40.0))
+        .await
+        .ok_json();
+    let after = as_client("tab-a", redo.clone(), json!(null))
+        .await
+        .ok_json();
+    assert_eq!(visible(&after), [10.0, 20.0, 40.0]);
+    let after = as_client("tab-b", undo.clone(), json!(null))
+        .await
+        .ok_json();
+    assert_eq!(visible(&after), [10.0, 20.0]);
+
+    // No client named: the shared history, which holds none of the tabs' steps.
+    as_client("", strokes.clone(), stroke(50.0)).await.ok_json();
+    let after = as_client("", undo.clone(), json!(null)).await.ok_json();
+    assert_eq!(visible(&after), [10.0, 20.0]);
+    assert_eq!(as_client("", undo, json!(null)).await.status, 409);
+
+    let bad = as_client("a b<script>", strokes, stroke(60.0)).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.error(400).contains("x-scribseg-client"));
 }

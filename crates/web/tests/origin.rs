@@ -183,10 +183,10 @@ fn serve_refuses_a_weak_token_and_a_malformed_origin() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut options = scribseg_web::ServeOptions::new(dir.path().join("x.db"));
     options.token = Some("a".into());
-    let err = scribseg_web::serve(options.clone(), crate::util::model()).expect_err("weak");
+    let err = scribseg_web::serve(options.clone(), crate::util::model(), |_| {}).expect_err("weak");
     assert!(err.to_string().contains("at least 16 characters"), "{err}");
     options.token = None;
     options.allow_origins = vec!["tool.example".into()];
-    let err = scribseg_web::serve(options, crate::util::model()).expect_err("malformed");
+    let err = scribseg_web::serve(options, crate::util::model(), |_| {}).expect_err("malformed");
     assert!(err.to_string().contains("http://host:port"), "{err}");
 }

@@ -24,7 +24,7 @@ pub struct Args {
     /// The address to listen on; anything but loopback requires --token.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
-    /// The port to listen on.
+    /// The port to listen on (0: any free port, printed once listening).
     #[arg(long, default_value_t = 7878)]
     port: u16,
     /// A secret every request must carry (`Authorization: Bearer T` or `?token=T`),
@@ -74,11 +74,13 @@ pub fn run(args: Args) -> Result<()> {
         .map(|t| format!("/?token={t}"))
         .unwrap_or_default();
     eprintln!("scribseg: annotating into {}", db.display());
-    eprintln!(
-        "scribseg: open http://{host}:{}{query} (Ctrl-C stops)",
-        args.port
-    );
-    scribseg_web::serve(options, model).context("the web annotator stopped")
+    let ready = |addr: SocketAddr| {
+        eprintln!(
+            "scribseg: open http://{host}:{}{query} (Ctrl-C stops)",
+            addr.port()
+        );
+    };
+    scribseg_web::serve(options, model, ready).context("the web annotator stopped")
 }
 
 /// `$XDG_DATA_HOME/scribseg/annotations.db`, or `~/.local/share/scribseg/annotations.db`.

@@ -48,17 +48,20 @@ pub(super) async fn label(
         .trim_end_matches(".png")
         .parse()
         .map_err(|_| crate::error::Error::bad_request(format!("bad label id {label:?}")))?;
+    // Named by image and label: `photo.liver.png`.
     let (name, png) = state
         .blocking(move |s| {
             let a = Annotated::predict(s, id)?;
-            Ok((stem(&a.image.name), a.label_png(label_id)?))
+            let png = a.label_png(label_id)?;
+            let label = a
+                .labels
+                .iter()
+                .find(|l| l.id == label_id)
+                .map_or_else(|| format!("label{label_id}"), |l| file_safe(&l.name));
+            Ok((format!("{}.{label}", stem(&a.image.name)), png))
         })
         .await?;
-    Ok(attachment(
-        "image/png",
-        &format!("{name}.label{label_id}.png"),
-        png,
-    ))
+    Ok(attachment("image/png", &format!("{name}.png"), png))
 }
 
 pub(super) async fn image_coco(
@@ -119,12 +122,17 @@ pub(super) fn stem(name: &str) -> String {
     let (file, slice) = base.split_once('#').unwrap_or((base, ""));
     let file = file.strip_suffix(".gz").unwrap_or(file);
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
-    let stem = if slice.is_empty() {
-        stem.to_string()
+    if slice.is_empty() {
+        file_safe(stem)
     } else {
-        format!("{stem}_{slice}")
-    };
-    stem.chars()
+        file_safe(&format!("{stem}_{slice}"))
+    }
+}
+
+/// `name` with every character but ASCII letters, digits, `-` and `_`
+/// replaced by `_`.
+fn file_safe(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::extract::{self, Path};
+use crate::extract::{self, Author, Path};
 use crate::state::AppState;
 use crate::store::{History, NewStroke, Stroke};
 
@@ -26,18 +26,22 @@ pub(super) struct Added {
 pub(super) async fn list(
     State(state): State<AppState>,
     Path(image): Path<i64>,
+    Author(author): Author,
 ) -> Result<Json<Strokes>> {
-    let (strokes, history) = state.blocking(move |s| s.store.strokes(image)).await?;
+    let (strokes, history) = state
+        .blocking(move |s| s.store.strokes(image, &author))
+        .await?;
     Ok(Json(Strokes { strokes, history }))
 }
 
 pub(super) async fn add(
     State(state): State<AppState>,
     Path(image): Path<i64>,
+    Author(author): Author,
     extract::Json(body): extract::Json<NewStroke>,
 ) -> Result<Json<Added>> {
     let (stroke, history) = state
-        .blocking(move |s| s.store.add_stroke(image, &body))
+        .blocking(move |s| s.store.add_stroke(image, &body, &author))
         .await?;
     Ok(Json(Added { stroke, history }))
 }
@@ -51,28 +55,34 @@ pub(super) struct Erase {
 pub(super) async fn erase(
     State(state): State<AppState>,
     Path(image): Path<i64>,
+    Author(author): Author,
     extract::Json(body): extract::Json<Erase>,
 ) -> Result<Json<Strokes>> {
+    let by = author.clone();
     state
-        .blocking(move |s| s.store.erase_strokes(image, &body.ids))
+        .blocking(move |s| s.store.erase_strokes(image, &body.ids, &by))
         .await?;
-    list(State(state), Path(image)).await
+    list(State(state), Path(image), Author(author)).await
 }
 
 pub(super) async fn undo(
     State(state): State<AppState>,
     Path(image): Path<i64>,
+    Author(author): Author,
 ) -> Result<Json<Strokes>> {
-    state.blocking(move |s| s.store.undo(image)).await?;
-    list(State(state), Path(image)).await
+    let by = author.clone();
+    state.blocking(move |s| s.store.undo(image, &by)).await?;
+    list(State(state), Path(image), Author(author)).await
 }
 
 pub(super) async fn redo(
     State(state): State<AppState>,
     Path(image): Path<i64>,
+    Author(author): Author,
 ) -> Result<Json<Strokes>> {
-    state.blocking(move |s| s.store.redo(image)).await?;
-    list(State(state), Path(image)).await
+    let by = author.clone();
+    state.blocking(move |s| s.store.redo(image, &by)).await?;
+    list(State(state), Path(image), Author(author)).await
 }
 
 #[derive(Deserialize)]
@@ -84,10 +94,12 @@ pub(super) struct Clear {
 pub(super) async fn clear(
     State(state): State<AppState>,
     Path(image): Path<i64>,
+    Author(author): Author,
     extract::Json(body): extract::Json<Clear>,
 ) -> Result<Json<Strokes>> {
+    let by = author.clone();
     state
-        .blocking(move |s| s.store.clear_label(image, body.label_id))
+        .blocking(move |s| s.store.clear_label(image, body.label_id, &by))
         .await?;
-    list(State(state), Path(image)).await
+    list(State(state), Path(image), Author(author)).await
 }
