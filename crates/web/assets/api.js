@@ -2,9 +2,17 @@
 // was opened with ?token=…; the server then sets a cookie, and the token is
 // also kept here for the WebSocket URL. Every request carries `X-Scribseg`,
 // which the server asks of writes without a JSON body: another site's page
-// cannot send it.
+// cannot send it. `X-Scribseg-Client` names the tab for undo (below).
 
 const token = new URLSearchParams(location.search).get("token");
+
+// This tab's name in the undo history: each tab undoes its own strokes, not
+// those another tab or person draws on the same image. Kept for the tab's
+// life, reloads included.
+// (getRandomValues, unlike randomUUID, works on plain http off loopback too.)
+const client = sessionStorage.getItem("scribseg.client")
+  ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+sessionStorage.setItem("scribseg.client", client);
 
 /** An API failure carrying the server's message. */
 export class ApiError extends Error {
@@ -16,7 +24,7 @@ export class ApiError extends Error {
 
 /** Calls `/api${path}`; `body` is sent as JSON unless it is a Blob. */
 export async function api(path, { method = "GET", body } = {}) {
-  const headers = { "X-Scribseg": "1" };
+  const headers = { "X-Scribseg": "1", "X-Scribseg-Client": client };
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (body instanceof Blob) {

@@ -22,12 +22,16 @@ const app = {
   history: { can_undo: false, can_redo: false },
   activeLabel: null,  // label id
   tool: "brush",
-  radius: 6,
+  radius: 6,          // brush radius in screen pixels (see brushRadius)
   outline: false,
   socket: null,
   gesture: null,      // the pointer gesture in progress
   frame: null,        // the newest label map
   predictions: 0,
+  // Strokes drawn but not yet saved, oldest first: `{image, stroke}`, the
+  // stroke with a temporary negative id, sent again in order until the
+  // server stores them (leaving the page meanwhile asks first).
+  outbox: [],
 };
 const view = new View($("canvas"));
 app.view = view;
@@ -79,13 +83,17 @@ function renderAll() {
   $("volume-section").hidden = app.volumes.length === 0;
   renderVolumeControls();
   $("empty").hidden = app.image !== null;
-  $("undo").disabled = !app.history.can_undo;
-  $("redo").disabled = !app.history.can_redo;
+  $("undo").disabled = !canUndo();
+  $("redo").disabled = !canRedo();
   view.colors = colors();
-  view.strokes = app.strokes;
+  view.strokes = shownStrokes();
   view.redraw();
   updateExportLinks();
   document.body.dataset.strokes = String(app.strokes.length);
+  document.body.dataset.unsaved = String(app.outbox.length);
+  setStatus("status-unsaved", app.outbox.length
+    ? `${app.outbox.length} stroke${app.outbox.length === 1 ? "" : "s"} not saved yet: retrying`
+    : "");
   document.body.dataset.labels = String(app.labels.length);
 }
 
@@ -127,7 +135,7 @@ function strokeBody(s) {
 /** Sends the current stroke state, the stroke in progress included. */
 function predict() {
   if (!app.socket) return;
-  const strokes = app.strokes.filter((s) => !view.hidden.has(s.id)).map(strokeBody);
+  const strokes = shownStrokes().filter((s) => !view.hidden.has(s.id)).map(strokeBody);
   if (view.draft) strokes.push(strokeBody(view.draft));
   app.socket.send({ labels: app.labels.map((l) => l.id), strokes });
 }
@@ -331,7 +339,15 @@ async function addLabel(name) {
 }
 
 const labelActions = {
-  select(label) { app.activeLabel = label.id; renderAll(); },
+  // Marks the label in place: re-rendering the list would replace the
+  // element a double-click (rename) is landing on.
+  select(label) {
+    app.activeLabel = label.id;
+    for (const item of $("labels").children) {
+      item.classList.toggle("active", Number(item.dataset.labelId) === label.id);
+    }
+    updateExportLinks();
+  },
   async rename(label, name) {
     const updated = await attempt(() => api(`/labels/${label.id}`, { method: "PATCH", body: { name } }));
     if (updated) Object.assign(label, updated);
@@ -371,8 +387,8 @@ async function applyStrokes(request) {
   predict();
 }
 
-function undo() { if (app.image && app.history.can_undo) applyStrokes(api(`/images/${app.image.id}/undo`, { method: "POST" })); }
-function redo() { if (app.image && app.history.can_redo) applyStrokes(api(`/images/${app.image.id}/redo`, { method: "POST" })); }
+function undo() { if (app.image && canUndo()) applyStrokes(api(`/images/${app.image.id}/undo`, { method: "POST" })); }
+function redo() { if (app.image && canRedo()) applyStrokes(api(`/images/${app.image.id}/redo`, { method: "POST" })); }
 
 // ---------- tools and pointer ----------
 
@@ -385,8 +401,17 @@ function setRadius(r) {
   app.radius = Math.max(1, Math.min(200, Math.round(r)));
   $("size").value = String(Math.min(app.radius, 60));
   $("size-value").textContent = String(app.radius);
-  if (view.cursor) view.cursor.radius = app.radius;
+  if (view.cursor) view.cursor.radius = brushRadius();
   view.redraw();
+}
+
+/**
+ * The brush radius in image pixels. The size is set in screen pixels, so
+ * the brush looks the same at every zoom: on a 4000×3000 photo fitted to
+ * the window a 6-pixel brush covers ~25 image pixels, zoomed in ~1.
+ */
+function brushRadius() {
+  return Math.min(500, Math.max(0.5, round1(app.radius / view.scale)));
 }
 
 let spaceDown = false;
@@ -420,7 +445,7 @@ canvas.addEventListener("pointerdown", async (e) => {
     if (!label) return;
   }
   const kind = app.tool === "pin" ? "pin" : e.button === 2 ? "negative" : "positive";
-  view.draft = { label_id: app.activeLabel, kind, radius: app.radius, points: [[round1(p.x), round1(p.y)]] };
+  view.draft = { label_id: app.activeLabel, kind, radius: brushRadius(), points: [[round1(p.x), round1(p.y)]] };
   app.gesture = { kind: "draw" };
   predict();
   view.redraw();
@@ -431,7 +456,7 @@ function round1(v) { return Math.round(v * 10) / 10; }
 canvas.addEventListener("pointermove", (e) => {
   const { sx, sy } = canvasPoint(e);
   const p = view.toImage(sx, sy);
-  view.cursor = app.image ? { x: p.x, y: p.y, radius: app.radius } : null;
+  view.cursor = app.image ? { x: p.x, y: p.y, radius: brushRadius() } : null;
   if (app.image) setStatus("status-cursor", `x ${Math.round(p.x)} · y ${Math.round(p.y)}`);
   const g = app.gesture;
   if (g?.kind === "pan") {
@@ -453,10 +478,21 @@ canvas.addEventListener("pointermove", (e) => {
 
 canvas.addEventListener("pointerleave", () => { view.cursor = null; view.redraw(); });
 
+/**
+ * Erases under the eraser. A gesture erases one kind of stroke: its first
+ * contact picks the newest stroke under the cursor, and from then on it
+ * removes only strokes of that label and kind (sweeping over several
+ * background scribbles removes them all; where one crosses an object's
+ * stroke, the object's stays).
+ */
 function eraseAt(p) {
+  const g = app.gesture;
   let changed = false;
-  for (const s of app.strokes) {
-    if (!view.hidden.has(s.id) && touches(s, p, app.radius)) {
+  for (let i = app.strokes.length - 1; i >= 0; i--) {
+    const s = app.strokes[i];
+    if (view.hidden.has(s.id) || !touches(s, p, brushRadius())) continue;
+    g.target ??= { label_id: s.label_id, kind: s.kind };
+    if (s.label_id === g.target.label_id && s.kind === g.target.kind) {
       view.hidden.add(s.id);
       changed = true;
     }
@@ -464,21 +500,82 @@ function eraseAt(p) {
   if (changed) predict();
 }
 
+// ---------- saving strokes ----------
+
+/** The open image's strokes: the stored ones, then those still unsaved. */
+function shownStrokes() {
+  const pending = app.outbox.filter((o) => o.image === app.image?.id).map((o) => o.stroke);
+  return pending.length ? [...app.strokes, ...pending] : app.strokes;
+}
+
+// Undo and redo act on the server's history: wait until every stroke is in it.
+function canUndo() { return app.history.can_undo && app.outbox.length === 0; }
+function canRedo() { return app.history.can_redo && app.outbox.length === 0; }
+
+let localIds = 0;
+let flushing = false;
+let retryDelay = 1000;
+
+/** Queues a finished stroke for saving and starts sending the queue. */
+function save(image, draft) {
+  app.outbox.push({ image, stroke: { ...draft, id: -(++localIds) } });
+  return flushOutbox();
+}
+
+/**
+ * Sends unsaved strokes oldest first. A stroke the server refuses (a 4xx:
+ * it is invalid, or its image or label is gone) is dropped with a message;
+ * when the server cannot be reached or fails, the queue waits and tries
+ * again, up to every 15 s, so no stroke is lost and their order is kept.
+ */
+async function flushOutbox() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    while (app.outbox.length > 0) {
+      const { image, stroke } = app.outbox[0];
+      let answer;
+      try {
+        answer = await api(`/images/${image}/strokes`, { method: "POST", body: strokeBody(stroke) });
+      } catch (err) {
+        const refused = err instanceof ApiError && err.status >= 400 && err.status < 500
+          && err.status !== 408 && err.status !== 429;
+        if (!refused) {
+          setTimeout(flushOutbox, retryDelay);
+          retryDelay = Math.min(retryDelay * 2, 15000);
+          renderAll();
+          return;
+        }
+        toast(`a stroke could not be saved: ${err.message}`);
+      }
+      retryDelay = 1000;
+      app.outbox.shift();
+      if (answer && app.image?.id === image) {
+        app.strokes.push(answer.stroke);
+        app.history = answer.history;
+      }
+      renderAll();
+    }
+    await attempt(refreshImage);
+  } finally {
+    flushing = false;
+  }
+  renderAll();
+  predict();
+}
+
+window.addEventListener("beforeunload", (e) => {
+  if (app.outbox.length > 0) e.preventDefault();
+});
+
 async function endGesture() {
   const g = app.gesture;
   app.gesture = null;
   canvas.style.cursor = "";
   if (g?.kind === "draw" && view.draft) {
     const draft = view.draft;
-    const answer = await attempt(() => api(`/images/${app.image.id}/strokes`, { method: "POST", body: draft }));
     view.draft = null;
-    if (answer) {
-      app.strokes.push(answer.stroke);
-      app.history = answer.history;
-      await attempt(refreshImage);
-    }
-    renderAll();
-    predict();
+    await save(app.image.id, draft);
   } else if (g?.kind === "erase" && view.hidden.size > 0) {
     await applyStrokes(api(`/images/${app.image.id}/strokes/erase`, { method: "POST", body: { ids: [...view.hidden] } }));
   }
@@ -494,6 +591,7 @@ canvas.addEventListener("wheel", (e) => {
   }
   const { sx, sy } = canvasPoint(e);
   view.zoomAt(sx, sy, Math.exp(-e.deltaY * 0.0015));
+  if (view.cursor) view.cursor.radius = brushRadius();
   setStatus("status-zoom", `${Math.round(view.scale * 100)}%`);
 }, { passive: false });
 
@@ -517,8 +615,16 @@ function step(delta) {
   if (next) openPlainImage(next);
 }
 
+/** Whether keys typed into `target` are text (not shortcuts): a slider or
+ * a button that has the focus after a click leaves the shortcuts on. */
+function typingInto(target) {
+  if (target instanceof HTMLTextAreaElement || target?.isContentEditable) return true;
+  return target instanceof HTMLInputElement
+    && !["range", "checkbox", "radio", "button", "submit", "color", "file"].includes(target.type);
+}
+
 document.addEventListener("keydown", (e) => {
-  if (e.target instanceof HTMLInputElement) return;
+  if (typingInto(e.target)) return;
   const key = e.key;
   if ((e.ctrlKey || e.metaKey) && key.toLowerCase() === "z") {
     e.preventDefault();
@@ -536,7 +642,7 @@ document.addEventListener("keydown", (e) => {
   const actions = {
     b: () => setTool("brush"), e: () => setTool("eraser"), p: () => setTool("pin"),
     "[": () => setRadius(app.radius / 1.25), "]": () => setRadius(app.radius * 1.25 + 0.5),
-    o: toggleOutline, h: toggleHide, f: () => view.fit(),
+    o: toggleOutline, h: toggleHide, f: fit,
     x: () => { const l = app.labels.find((x) => x.id === app.activeLabel); if (l) labelActions.clear(l); },
     ",": () => step(-1), ".": () => step(1),
     ArrowUp: () => stepSlice(-1), ArrowDown: () => stepSlice(1),
@@ -553,12 +659,18 @@ document.addEventListener("keyup", (e) => {
 
 // ---------- toolbar ----------
 
+/** Fits the image to the window and says the new zoom. */
+function fit() {
+  view.fit();
+  setStatus("status-zoom", `${Math.round(view.scale * 100)}%`);
+}
+
 for (const b of document.querySelectorAll("[data-tool]")) b.addEventListener("click", () => setTool(b.dataset.tool));
 $("size").addEventListener("input", (e) => setRadius(Number(e.target.value)));
 $("opacity").addEventListener("input", (e) => { view.opacity = Number(e.target.value) / 100; view.redraw(); });
 $("outline").addEventListener("click", toggleOutline);
 $("hide").addEventListener("click", toggleHide);
-$("fit").addEventListener("click", () => view.fit());
+$("fit").addEventListener("click", fit);
 $("undo").addEventListener("click", undo);
 $("volume-controls").addEventListener("wheel", (e) => { e.preventDefault(); wheelSlices(e); }, { passive: false });
 $("slice").addEventListener("input", (e) => {
@@ -576,6 +688,8 @@ $("add-label").addEventListener("submit", (e) => {
   const input = $("new-label");
   const name = input.value.trim() || `Label ${app.labels.length + 1}`;
   input.value = "";
+  // Back to the canvas's shortcuts: 1–9 picks the new label at once.
+  input.blur();
   addLabel(name);
 });
 

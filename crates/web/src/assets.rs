@@ -13,6 +13,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/index.html"),
     ),
     (
+        "icon.svg",
+        "image/svg+xml",
+        include_str!("../assets/icon.svg"),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_str!("../assets/style.css"),

@@ -76,6 +76,26 @@ async fn open_with_file(chromium: PathBuf, server: &Server, file: PathBuf) -> Br
     browser
 }
 
+/// A server with a project of two labels ("cat", "dog") and `picture`, and
+/// a `width` × `height` page on it that has opened the picture: the
+/// server, (project, labels, image) and the browser.
+async fn annotating(
+    chromium: PathBuf,
+    picture: image::RgbImage,
+    (width, height): (u32, u32),
+) -> (Server, (i64, [i64; 2], Value), Browser) {
+    let server = Server::start(|_| {}).await;
+    let created = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(picture)))
+        .await;
+    let mut browser = Browser::launch(chromium, width, height).await;
+    browser.goto(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.body.dataset.started === '1' && document.body.dataset.ready === '1'")
+        .await;
+    (server, created, browser)
+}
+
 /// Types a label name into the form and waits until the page has `count` labels.
 async fn add_label(browser: &mut Browser, name: &str, count: usize) {
     browser.click("#new-label").await;
@@ -169,17 +189,26 @@ async fn paint_see_masks_live_undo_reload_and_export() {
         .wait_for("document.body.dataset.strokes === '2'")
         .await;
     let image_id = browser.eval("scribseg.image.id").await;
+    // The tab's undo history is its own: the redo is there for the tab's
+    // name, not for a client that names none.
+    let tab = browser
+        .eval("sessionStorage.getItem('scribseg.client')")
+        .await;
+    let tab = tab.as_str().expect("the tab names itself");
+    let path = format!("/api/images/{image_id}/strokes");
     let stored = request(
         server.addr,
         "GET",
-        &format!("/api/images/{image_id}/strokes"),
-        &[],
+        &path,
+        &[("X-Scribseg-Client", tab)],
         b"",
     )
     .await
     .json();
     assert_eq!(stored["strokes"].as_array().expect("strokes").len(), 2);
     assert_eq!(stored["history"]["can_redo"], true);
+    let shared = request(server.addr, "GET", &path, &[], b"").await.json();
+    assert_eq!(shared["history"]["can_redo"], false);
 
     // Reload: the strokes and labels come back, and so does the mask.
     browser.eval("window.beforeReload = true").await;
@@ -361,6 +390,10 @@ async fn a_volume_is_browsed_with_wheel_keys_and_axes_and_exported() {
     // A pin for a new label on the liver; the slider marks the slice.
     add_label(&mut browser, "liver", 1).await;
     browser.key("p", "KeyP", 80, 0).await;
+    // A wider brush (sized on screen): about 3 slice pixels at this zoom.
+    for _ in 0..4 {
+        browser.key("]", "BracketRight", 221, 0).await;
+    }
     let pin = line((28.0, 60.0), (40.0, 64.0), 8);
     drag(&mut browser, &pin).await;
     release(&mut browser, pin[8]).await;
@@ -407,4 +440,231 @@ async fn a_volume_is_browsed_with_wheel_keys_and_axes_and_exported() {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scribseg-volume.png");
     std::fs::write(&path, shot).expect("write the screenshot");
     eprintln!("screenshot: {}", path.display());
+}
+
+/// Strokes whose saves fail (the request never reaches the server) stay on
+/// the canvas, are counted as unsaved, and are saved in drawing order once
+/// the server can be reached again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strokes_whose_saves_fail_are_kept_and_saved_in_order_later() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let picture = resize(&shapes(), 96 * SCALE, 72 * SCALE, FilterType::Nearest);
+    let (server, (_, _, info), mut browser) = annotating(chromium, picture, (1280, 800)).await;
+
+    // Saves fail as if the network were down; predictions go on.
+    browser.call("Network.enable", json!({})).await;
+    browser
+        .call("Network.setBlockedURLs", json!({"urls": ["*/strokes"]}))
+        .await;
+    let first = line((70.0, 108.0), (110.0, 108.0), 10);
+    let second = line((190.0, 130.0), (230.0, 130.0), 10);
+    for (i, stroke) in [&first, &second].into_iter().enumerate() {
+        drag(&mut browser, stroke).await;
+        release(&mut browser, stroke[10]).await;
+        browser
+            .wait_for(&format!("document.body.dataset.unsaved === '{}'", i + 1))
+            .await;
+    }
+    assert_eq!(
+        browser.eval("scribseg.view.strokes.length").await,
+        json!(2),
+        "unsaved strokes stay on the canvas"
+    );
+    let status = browser
+        .eval("document.getElementById('status-unsaved').textContent")
+        .await;
+    assert!(
+        status
+            .as_str()
+            .is_some_and(|s| s.contains("2 strokes not saved")),
+        "{status}"
+    );
+    assert_eq!(
+        browser
+            .eval("document.getElementById('undo').disabled")
+            .await,
+        json!(true),
+        "undo waits for the saves"
+    );
+
+    browser
+        .call("Network.setBlockedURLs", json!({"urls": []}))
+        .await;
+    browser
+        .wait_for("document.body.dataset.unsaved === '0' && document.body.dataset.strokes === '2'")
+        .await;
+    let stored = request(
+        server.addr,
+        "GET",
+        &format!("/api/images/{}/strokes", info["id"]),
+        &[],
+        b"",
+    )
+    .await
+    .json();
+    let starts: Vec<f64> = stored["strokes"]
+        .as_array()
+        .expect("strokes")
+        .iter()
+        .map(|s| s["points"][0][0].as_f64().expect("x"))
+        .collect();
+    assert_eq!(starts.len(), 2, "{stored}");
+    assert!(starts[0] < starts[1], "saved out of order: {starts:?}");
+}
+
+/// The keyboard shortcuts still work after a slider was dragged or a label
+/// was added with Enter (the focus stayed in the input and swallowed them);
+/// Fit says the zoom it sets; the page's icon is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shortcuts_work_after_the_sliders_and_the_label_form() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let (server, _, mut browser) = annotating(chromium, shapes(), (1280, 800)).await;
+
+    browser.click("#size").await;
+    browser.key("e", "KeyE", 69, 0).await;
+    browser.wait_for("scribseg.tool === 'eraser'").await;
+    browser.click("#opacity").await;
+    browser.key("b", "KeyB", 66, 0).await;
+    browser.wait_for("scribseg.tool === 'brush'").await;
+
+    browser.click("#new-label").await;
+    browser.type_text("third").await;
+    browser.key("Enter", "Enter", 13, 0).await;
+    browser
+        .wait_for("document.body.dataset.labels === '3'")
+        .await;
+    browser.key("3", "Digit3", 51, 0).await;
+    browser
+        .wait_for("scribseg.activeLabel === scribseg.labels[2].id")
+        .await;
+
+    let (x, y) = on_screen(&mut browser, 40.0, 30.0).await;
+    browser.wheel(x, y, -300.0, 0).await;
+    browser.click("#fit").await;
+    browser
+        .wait_for("document.getElementById('status-zoom').textContent === `${Math.round(scribseg.view.scale * 100)}%`")
+        .await;
+
+    // The brush is sized on screen: zoomed in twice as far, a stroke is
+    // half as wide in the image.
+    let mut radii = Vec::new();
+    for (i, zoom) in [0.0, -462.0].into_iter().enumerate() {
+        let (x, y) = on_screen(&mut browser, 40.0, 30.0).await;
+        browser.wheel(x, y, zoom, 0).await;
+        drag(&mut browser, &line((35.0, 30.0), (45.0, 30.0), 5)).await;
+        release(&mut browser, (45.0, 30.0)).await;
+        browser
+            .wait_for(&format!("document.body.dataset.strokes === '{}'", i + 1))
+            .await;
+        let on_screen = browser
+            .eval(&format!(
+                "scribseg.strokes[{i}].radius * scribseg.view.scale / scribseg.radius"
+            ))
+            .await;
+        radii.push(on_screen.as_f64().expect("a radius"));
+    }
+    assert!(
+        radii.iter().all(|r| (r - 1.0).abs() < 0.05),
+        "the brush's size on screen at both zooms, as a share of the slider's: {radii:?}"
+    );
+
+    let icon = browser
+        .eval("document.querySelector('link[rel=icon]').href")
+        .await;
+    let path = icon
+        .as_str()
+        .expect("an icon link")
+        .replace(&format!("http://{}", server.addr), "");
+    let served = request(server.addr, "GET", &path, &[], b"").await;
+    assert_eq!(served.status, 200, "{path}");
+}
+
+/// A label is renamed by double-clicking its name; one eraser drag removes
+/// the strokes of the label and kind it touches first, not every stroke
+/// under its path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_click_renames_and_the_eraser_keeps_to_what_it_touched_first() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let picture = resize(&shapes(), 96 * SCALE, 72 * SCALE, FilterType::Nearest);
+    let (server, (project, [cat, dog], info), mut browser) =
+        annotating(chromium, picture, (1280, 800)).await;
+    let strokes = format!("/api/images/{}/strokes", info["id"]);
+    let line_stroke = |label: i64, points: [[f32; 2]; 2]| json!({"label_id": label, "kind": "positive", "radius": 3.0, "points": points});
+    // The object's stroke across the middle, two background strokes
+    // crossing it and beside it.
+    for body in [
+        line_stroke(cat, [[30.0, 90.0], [240.0, 90.0]]),
+        line_stroke(dog, [[135.0, 15.0], [135.0, 195.0]]),
+        line_stroke(dog, [[255.0, 30.0], [255.0, 180.0]]),
+    ] {
+        server.post_json(&strokes, body).await.ok_json();
+    }
+    browser.call("Page.reload", json!({})).await;
+    browser
+        .wait_for("document.body.dataset.started === '1' && document.body.dataset.strokes === '3'")
+        .await;
+
+    // Down the first background stroke, over the object's, then across to
+    // the second background stroke.
+    browser.key("e", "KeyE", 69, 0).await;
+    let mut path = line((135.0, 20.0), (135.0, 150.0), 20);
+    path.extend(line((135.0, 150.0), (255.0, 150.0), 20));
+    drag(&mut browser, &path).await;
+    release(&mut browser, (255.0, 150.0)).await;
+    browser
+        .wait_for("document.body.dataset.strokes === '1'")
+        .await;
+    assert_eq!(
+        browser.eval("scribseg.strokes[0].label_id").await,
+        json!(cat),
+        "the object's stroke stays"
+    );
+
+    let name = format!("[data-label-id='{dog}'] .label-name");
+    browser.double_click(&name).await;
+    browser
+        .wait_for(&format!(
+            "document.activeElement === document.querySelector(\"{name} input\")"
+        ))
+        .await;
+    browser.type_text("background").await;
+    browser.key("Enter", "Enter", 13, 0).await;
+    browser
+        .wait_for("scribseg.labels[1].name === 'background'")
+        .await;
+    let stored = server
+        .get(&format!("/api/projects/{project}/labels"))
+        .await
+        .ok_json();
+    assert_eq!(stored[1]["name"], "background", "the new name is stored");
+}
+
+/// At 1024 × 768 the whole toolbar, Export and the help button included,
+/// is on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_toolbar_fits_a_1024_pixel_window() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let server = Server::start(|_| {}).await;
+    let mut browser = Browser::launch(chromium, 1024, 768).await;
+    browser.goto(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.body.dataset.started === '1'")
+        .await;
+    let outside = browser
+        .eval(
+            "[...document.querySelectorAll('.toolbar button, .toolbar input')]\
+             .filter(b => b.getBoundingClientRect().right > window.innerWidth)\
+             .map(b => b.id || b.textContent)",
+        )
+        .await;
+    assert_eq!(outside, json!([]), "off screen");
+    assert_eq!(browser.eval("window.innerWidth").await, json!(1024));
 }

@@ -211,6 +211,16 @@ impl Browser {
 
     /// A click on the centre of the element matching `selector`.
     pub async fn click(&mut self, selector: &str) {
+        self.clicks(selector, 1).await;
+    }
+
+    /// A double click on the centre of the element matching `selector`: two
+    /// presses and releases, the second with a click count of 2.
+    pub async fn double_click(&mut self, selector: &str) {
+        self.clicks(selector, 2).await;
+    }
+
+    async fn clicks(&mut self, selector: &str, count: u32) {
         let at = self
             .eval(&format!(
                 "(() => {{ const r = document.querySelector({selector:?}).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
@@ -222,8 +232,15 @@ impl Browser {
             json!({"type": "mouseMoved", "x": x, "y": y}),
         )
         .await;
-        self.mouse("mousePressed", x, y).await;
-        self.mouse("mouseReleased", x, y).await;
+        for click in 1..=count {
+            for (kind, buttons) in [("mousePressed", 1), ("mouseReleased", 0)] {
+                self.call(
+                    "Input.dispatchMouseEvent",
+                    json!({"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": click}),
+                )
+                .await;
+            }
+        }
     }
 
     /// Types text into the focused element.
@@ -233,10 +250,12 @@ impl Browser {
 
     /// Presses and releases a key; `modifiers` is CDP's bit set (2 Ctrl, 8 Shift).
     pub async fn key(&mut self, key: &str, code: &str, key_code: u32, modifiers: u32) {
-        let text = if modifiers == 0 && key.chars().count() == 1 {
-            key
-        } else {
-            ""
+        let text = match key {
+            _ if modifiers != 0 => "",
+            // Enter types a carriage return, which submits a form.
+            "Enter" => "\r",
+            _ if key.chars().count() == 1 => key,
+            _ => "",
         };
         for kind in ["keyDown", "keyUp"] {
             self.call(
