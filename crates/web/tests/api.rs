@@ -581,6 +581,35 @@ async fn a_connection_that_never_finishes_its_headers_is_closed() {
     assert_eq!(server.get("/api/health").await.status, 200);
 }
 
+/// A kept-alive connection that sent one request and then nothing more is
+/// closed too: idle sockets cannot pile up either.
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start(|_| {}).await;
+    let mut idle = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    idle.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        crate::util::HEADER_TIMEOUT * 10,
+        idle.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "the idle connection was still open after ten header timeouts"
+    );
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "its one request was answered first: {:?}",
+        String::from_utf8_lossy(&answer[..answer.len().min(40)])
+    );
+}
+
 /// Two tabs (or people) on one image: each undoes and redoes its own steps;
 /// requests that name no client share one history; a malformed name is refused.
 #[tokio::test]
