@@ -70,6 +70,11 @@ function colors() {
   return new Map(app.labels.map((l) => [l.id, l.color]));
 }
 
+/** Ids of the labels the canvas leaves off (their mask and strokes). */
+function hiddenLabels() {
+  return new Set(app.labels.filter((l) => l.hidden).map((l) => l.id));
+}
+
 function renderAll() {
   const labelIds = new Set(app.labels.map((l) => l.id));
   if (!labelIds.has(app.activeLabel)) app.activeLabel = app.labels[0]?.id ?? null;
@@ -120,7 +125,7 @@ function onFrame(frame) {
 
 function repaintOverlay() {
   if (!app.frame) return;
-  const count = paintOverlay(view.overlay, app.frame, colors(), app.outline);
+  const count = paintOverlay(view.overlay, app.frame, colors(), app.outline, hiddenLabels());
   document.body.dataset.overlayPixels = String(count);
   view.hasOverlay = true;
   view.redraw();
@@ -349,12 +354,17 @@ const labelActions = {
     updateExportLinks();
   },
   async rename(label, name) {
-    const updated = await attempt(() => api(`/labels/${label.id}`, { method: "PATCH", body: { name } }));
-    if (updated) Object.assign(label, updated);
-    renderAll();
+    await this.patch(label, { name });
   },
   async recolour(label, color) {
-    const updated = await attempt(() => api(`/labels/${label.id}`, { method: "PATCH", body: { color } }));
+    await this.patch(label, { color });
+  },
+  /** Shows or hides the label's mask and strokes on the canvas (V). */
+  async toggleHidden(label) {
+    await this.patch(label, { hidden: !label.hidden });
+  },
+  async patch(label, body) {
+    const updated = await attempt(() => api(`/labels/${label.id}`, { method: "PATCH", body }));
     if (updated) Object.assign(label, updated);
     renderAll();
     repaintOverlay();
@@ -488,9 +498,10 @@ canvas.addEventListener("pointerleave", () => { view.cursor = null; view.redraw(
 function eraseAt(p) {
   const g = app.gesture;
   let changed = false;
+  const hiddenLabel = hiddenLabels();
   for (let i = app.strokes.length - 1; i >= 0; i--) {
     const s = app.strokes[i];
-    if (view.hidden.has(s.id) || !touches(s, p, brushRadius())) continue;
+    if (view.hidden.has(s.id) || hiddenLabel.has(s.label_id) || !touches(s, p, brushRadius())) continue;
     g.target ??= { label_id: s.label_id, kind: s.kind };
     if (s.label_id === g.target.label_id && s.kind === g.target.kind) {
       view.hidden.add(s.id);
@@ -505,7 +516,8 @@ function eraseAt(p) {
 /** The open image's strokes: the stored ones, then those still unsaved. */
 function shownStrokes() {
   const pending = app.outbox.filter((o) => o.image === app.image?.id).map((o) => o.stroke);
-  return pending.length ? [...app.strokes, ...pending] : app.strokes;
+  const hidden = hiddenLabels();
+  return [...app.strokes, ...pending].filter((s) => !hidden.has(s.label_id));
 }
 
 // Undo and redo act on the server's history: wait until every stroke is in it.
@@ -609,6 +621,10 @@ function toggleHide() {
   view.redraw();
 }
 
+function activeLabel() {
+  return app.labels.find((l) => l.id === app.activeLabel);
+}
+
 function step(delta) {
   const i = app.images.findIndex((im) => im.id === app.image?.id);
   const next = app.images[i + delta];
@@ -643,7 +659,8 @@ document.addEventListener("keydown", (e) => {
     b: () => setTool("brush"), e: () => setTool("eraser"), p: () => setTool("pin"),
     "[": () => setRadius(app.radius / 1.25), "]": () => setRadius(app.radius * 1.25 + 0.5),
     o: toggleOutline, h: toggleHide, f: fit,
-    x: () => { const l = app.labels.find((x) => x.id === app.activeLabel); if (l) labelActions.clear(l); },
+    x: () => { const l = activeLabel(); if (l) labelActions.clear(l); },
+    v: () => { const l = activeLabel(); if (l) labelActions.toggleHidden(l); },
     ",": () => step(-1), ".": () => step(1),
     ArrowUp: () => stepSlice(-1), ArrowDown: () => stepSlice(1),
     PageUp: () => stepSlice(-10), PageDown: () => stepSlice(10),

@@ -58,11 +58,12 @@ function rgb(hex) {
 
 /**
  * Paints `frame` into `canvas` (resized to the image): pixel value k+1 gets
- * the colour of `frame.labels[k]` looked up in `colors` (label id -> #rrggbb).
+ * the colour of `frame.labels[k]` looked up in `colors` (label id -> #rrggbb),
+ * except the labels in `hidden` (a Set of ids), left off.
  * Only the frame's region is drawn; the rest of the canvas is cleared.
- * Returns the number of labelled pixels.
+ * Returns the number of pixels drawn.
  */
-export function paintOverlay(canvas, frame, colors, outline) {
+export function paintOverlay(canvas, frame, colors, outline, hidden = new Set()) {
   const { width: w, height: h, data, region } = frame;
   if (canvas.width !== w || canvas.height !== h) {
     canvas.width = w;
@@ -75,6 +76,7 @@ export function paintOverlay(canvas, frame, colors, outline) {
   const out = new Uint32Array(pixels.data.buffer);
   const lut = new Uint32Array(256);
   frame.labels.forEach((id, k) => {
+    if (hidden.has(id)) return;
     const [r, g, b] = rgb(colors.get(id) ?? "#ffffff");
     lut[k + 1] = (255 << 24) | (b << 16) | (g << 8) | r; // little-endian RGBA
   });
@@ -85,7 +87,7 @@ export function paintOverlay(canvas, frame, colors, outline) {
       const x = region.x + rx;
       const i = y * w + x;
       const v = data[i];
-      if (v === 0) continue;
+      if (lut[v] === 0) continue;
       count++;
       if (outline) {
         const edge = x === 0 || x === w - 1 || y === 0 || y === h - 1

@@ -63,6 +63,12 @@ export function renderLabels(list, labels, activeId, strokeCounts, actions) {
       });
       input.addEventListener("blur", () => finish(true));
     });
+    const eye = el("button", {
+      className: "icon eye", textContent: label.hidden ? "◌" : "●",
+      title: label.hidden ? "Show this label's mask and strokes (V)" : "Hide this label's mask and strokes (V)",
+    });
+    eye.setAttribute("aria-pressed", String(!label.hidden));
+    eye.addEventListener("click", (e) => { e.stopPropagation(); actions.toggleHidden(label); });
     const clear = el("button", { className: "icon", textContent: "⌫", title: "Clear this label's strokes on this image (X)" });
     clear.addEventListener("click", (e) => { e.stopPropagation(); actions.clear(label); });
     const remove = el("button", { className: "icon", textContent: "✕", title: "Delete this label from the project" });
@@ -71,8 +77,9 @@ export function renderLabels(list, labels, activeId, strokeCounts, actions) {
       el("span", { className: "key", textContent: i < 9 ? String(i + 1) : "" }),
       colour, name,
       el("span", { className: "count", textContent: strokeCounts.get(label.id) ?? "" }),
-      clear, remove);
+      eye, clear, remove);
     item.dataset.labelId = label.id;
+    item.classList.toggle("hidden-label", label.hidden);
     if (label.id === activeId) item.classList.add("active");
     item.addEventListener("click", () => actions.select(label));
     return item;

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS labels (
     name       TEXT NOT NULL,
     color      TEXT NOT NULL,
     position   INTEGER NOT NULL,
+    hidden     INTEGER NOT NULL DEFAULT 0,
     UNIQUE (project_id, name)
 );
 

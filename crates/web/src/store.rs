@@ -57,13 +57,10 @@ impl Store {
     fn init(conn: Connection) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch(SCHEMA)?;
-        // Databases made before histories had authors: one shared history.
-        let authored = conn
-            .prepare("SELECT 1 FROM pragma_table_info('ops') WHERE name = 'author'")?
-            .exists([])?;
-        if !authored {
-            conn.execute_batch("ALTER TABLE ops ADD COLUMN author TEXT NOT NULL DEFAULT ''")?;
-        }
+        // Databases made before histories had authors (one shared history)
+        // and before labels could be hidden (all shown).
+        add_missing_column(&conn, "ops", "author", "TEXT NOT NULL DEFAULT ''")?;
+        add_missing_column(&conn, "labels", "hidden", "INTEGER NOT NULL DEFAULT 0")?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -240,7 +237,7 @@ impl Store {
         })
     }
 
-    /// Renames and/or recolours a label.
+    /// Renames, recolours, hides and/or shows a label.
     pub fn update_label(&self, id: i64, patch: &LabelPatch) -> Result<Label> {
         let name = patch
             .name
@@ -251,10 +248,11 @@ impl Store {
         self.transaction(|tx| {
             let current = label(tx, id)?;
             tx.execute(
-                "UPDATE labels SET name = ?1, color = ?2 WHERE id = ?3",
+                "UPDATE labels SET name = ?1, color = ?2, hidden = ?3 WHERE id = ?4",
                 params![
                     name.unwrap_or(&current.name),
                     color.unwrap_or(current.color),
+                    patch.hidden.unwrap_or(current.hidden),
                     id
                 ],
             )?;
@@ -402,9 +400,20 @@ fn image_info(conn: &Connection, id: i64) -> Result<ImageInfo> {
     .ok_or(Error::NotFound { what: "image", id })
 }
 
+/// Adds `column` (declared as `decl`) to `table` in a database made before it.
+fn add_missing_column(conn: &Connection, table: &str, column: &str, decl: &str) -> Result<()> {
+    let there = conn
+        .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+        .exists([table, column])?;
+    if !there {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
 fn labels(conn: &Connection, project_id: i64) -> Result<Vec<Label>> {
     let mut stmt = conn.prepare(
-        "SELECT id, project_id, name, color, position FROM labels WHERE project_id = ?1 ORDER BY position",
+        "SELECT id, project_id, name, color, position, hidden FROM labels WHERE project_id = ?1 ORDER BY position",
     )?;
     let rows = stmt.query_map([project_id], types::label_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -412,7 +421,7 @@ fn labels(conn: &Connection, project_id: i64) -> Result<Vec<Label>> {
 
 fn label(conn: &Connection, id: i64) -> Result<Label> {
     conn.query_row(
-        "SELECT id, project_id, name, color, position FROM labels WHERE id = ?1",
+        "SELECT id, project_id, name, color, position, hidden FROM labels WHERE id = ?1",
         [id],
         types::label_row,
     )
@@ -470,11 +479,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_database_from_before_authors_opens_with_one_shared_history() {
+    fn a_database_from_before_authors_and_hidden_labels_opens() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("old.db");
-        let old_schema = SCHEMA.replace(",\n    author   TEXT NOT NULL DEFAULT ''", "");
-        assert_ne!(old_schema, SCHEMA, "the author column is in the schema");
+        let old_schema = SCHEMA
+            .replace(",\n    author   TEXT NOT NULL DEFAULT ''", "")
+            .replace("\n    hidden     INTEGER NOT NULL DEFAULT 0,", "");
+        assert!(
+            !old_schema.contains("author   TEXT") && !old_schema.contains("hidden     INT"),
+            "both columns are in the schema"
+        );
         Connection::open(&path)
             .and_then(|conn| conn.execute_batch(&old_schema))
             .expect("an old database");
@@ -490,6 +504,12 @@ mod tests {
                 },
             )
             .expect("label");
+        assert!(!label.hidden, "old labels are shown");
+        let patch = LabelPatch {
+            hidden: Some(true),
+            ..LabelPatch::default()
+        };
+        assert!(store.update_label(label.id, &patch).expect("hide").hidden);
         let image = store
             .add_image(project.id, "a.png", 8, 8, b"bytes")
             .expect("image");
@@ -504,6 +524,6 @@ mod tests {
         let history = store.undo(image.id, "").expect("undo");
         assert!(!history.can_undo && history.can_redo);
         drop(store);
-        Store::open(&path).expect("opens again without adding the column twice");
+        Store::open(&path).expect("opens again without adding the columns twice");
     }
 }

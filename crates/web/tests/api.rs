@@ -81,6 +81,28 @@ async fn projects_and_labels() {
         (renamed["name"].as_str(), renamed["color"].as_str()),
         (Some("left wing"), Some("#123abc"))
     );
+    assert_eq!(renamed["hidden"], json!(false), "labels start shown");
+    let label = format!("/api/labels/{id}");
+    let hide = |hidden: &'static [u8]| {
+        server.send(
+            "PATCH",
+            &label,
+            &[("Content-Type", "application/json")],
+            hidden,
+        )
+    };
+    let hidden = hide(br#"{"hidden":true}"#).await.ok_json();
+    assert_eq!(
+        (hidden["hidden"].as_bool(), hidden["name"].as_str()),
+        (Some(true), Some("left wing")),
+        "hiding keeps the rest"
+    );
+    let listed = server.get(&labels).await.ok_json();
+    assert_eq!(listed[0]["hidden"], json!(true), "stored: {listed}");
+    assert!(hide(br#"{"hidden":"yes"}"#)
+        .await
+        .error(400)
+        .contains("hidden"));
     assert_eq!(
         server
             .send("DELETE", &format!("/api/labels/{id}"), &[], b"")

@@ -645,6 +645,84 @@ async fn a_double_click_renames_and_the_eraser_keeps_to_what_it_touched_first() 
     assert_eq!(stored[1]["name"], "background", "the new name is stored");
 }
 
+/// A hidden label's mask and strokes leave the canvas (its eye button, or V
+/// for the selected label); the choice is stored and survives a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_label_leaves_the_canvas_and_stays_hidden_after_a_reload() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let picture = resize(&shapes(), 96 * SCALE, 72 * SCALE, FilterType::Nearest);
+    let (server, (project, [cat, dog], info), mut browser) =
+        annotating(chromium, picture, (1280, 800)).await;
+    let strokes = format!("/api/images/{}/strokes", info["id"]);
+    for (label, points) in [
+        (cat, [[30.0, 90.0], [240.0, 90.0]]),
+        (dog, [[255.0, 30.0], [255.0, 180.0]]),
+    ] {
+        let body = json!({"label_id": label, "kind": "positive", "radius": 3.0, "points": points});
+        server.post_json(&strokes, body).await.ok_json();
+    }
+    browser.call("Page.reload", json!({})).await;
+    browser
+        .wait_for("document.body.dataset.strokes === '2' && Number(document.body.dataset.predictions) > 0")
+        .await;
+    let pixels = "Number(document.body.dataset.overlayPixels)";
+    let both = browser.eval(pixels).await.as_f64().expect("a count");
+    assert!(both > 0.0, "both masks are drawn");
+
+    browser
+        .click(&format!("[data-label-id='{cat}'] .eye"))
+        .await;
+    browser
+        .wait_for(&format!(
+            "{pixels} > 0 && {pixels} < {both} && scribseg.view.strokes.length === 1"
+        ))
+        .await;
+    assert_eq!(
+        browser.eval("scribseg.view.strokes[0].label_id").await,
+        json!(dog),
+        "the other label's stroke is still drawn"
+    );
+    // The selected label by its key: 2 picks the dog, V hides it.
+    browser.key("2", "Digit2", 50, 0).await;
+    browser.key("v", "KeyV", 86, 0).await;
+    browser
+        .wait_for(&format!(
+            "{pixels} === 0 && scribseg.view.strokes.length === 0"
+        ))
+        .await;
+    let stored = server
+        .get(&format!("/api/projects/{project}/labels"))
+        .await
+        .ok_json();
+    assert_eq!(
+        (stored[0]["hidden"].clone(), stored[1]["hidden"].clone()),
+        (json!(true), json!(true)),
+        "stored: {stored}"
+    );
+
+    browser.call("Page.reload", json!({})).await;
+    browser
+        .wait_for("document.body.dataset.strokes === '2' && Number(document.body.dataset.predictions) > 0")
+        .await;
+    browser
+        .wait_for(&format!(
+            "{pixels} === 0 && scribseg.view.strokes.length === 0"
+        ))
+        .await;
+    // Hidden is a view: both labels are still predicted and exported.
+    let map = server
+        .get(&format!("/api/images/{}/export/labelmap.png", info["id"]))
+        .await;
+    let (_, _, map) = decode_gray(&map.body);
+    let values: std::collections::BTreeSet<u8> = map.into_iter().collect();
+    assert!(
+        values.contains(&1) && values.contains(&2),
+        "both labels in the export: {values:?}"
+    );
+}
+
 /// At 1024 × 768 the whole toolbar, Export and the help button included,
 /// is on screen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

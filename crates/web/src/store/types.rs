@@ -114,6 +114,9 @@ pub struct Label {
     pub color: String,
     /// Order in the list, ascending.
     pub position: i64,
+    /// Whether the page leaves its mask and strokes off the canvas (a view
+    /// setting: it is still predicted, exported and negative for others).
+    pub hidden: bool,
 }
 
 /// The body of "add label".
@@ -137,6 +140,9 @@ pub struct LabelPatch {
     /// New `#rrggbb` colour.
     #[serde(default)]
     pub color: Option<String>,
+    /// Hide (`true`) or show (`false`) it on the canvas.
+    #[serde(default)]
+    pub hidden: Option<bool>,
 }
 
 /// What a stroke does.
@@ -281,6 +287,7 @@ pub(crate) fn label_row(r: &Row<'_>) -> rusqlite::Result<Label> {
         name: r.get(2)?,
         color: r.get(3)?,
         position: r.get(4)?,
+        hidden: r.get(5)?,
     })
 }
 
