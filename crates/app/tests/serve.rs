@@ -26,9 +26,15 @@ struct Served {
 impl Served {
     /// Starts the server over `db` on a free port, once it listens.
     fn start(db: &Path) -> Served {
+        Served::start_with(db, &[])
+    }
+
+    /// As [`Served::start`], with more flags of `scribseg serve`.
+    fn start_with(db: &Path, flags: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scribseg"))
             .args(["serve", "--port", "0", "--db"])
             .arg(db)
+            .args(flags)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -433,4 +439,27 @@ fn hostile_inputs_get_clear_errors_within_a_bounded_peak_memory_and_lose_no_work
         kept["strokes"][0]["points"], stroke["points"],
         "the saved stroke"
     );
+}
+
+/// `--labels` gives the project its label list at start; a later start keeps
+/// the labels there (with their strokes) and appends the new names.
+#[test]
+fn a_label_list_given_at_start_is_there_and_kept_across_restarts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("labels.db");
+    let names = |served: &Served| -> Vec<String> {
+        let project = served.ok("GET", "/api/projects", b"")[0]["id"].clone();
+        served
+            .ok("GET", &format!("/api/projects/{project}/labels"), b"")
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|label| label["name"].as_str().expect("a name").to_string())
+            .collect()
+    };
+    let served = Served::start_with(&db, &["--labels", "liver, spleen,"]);
+    assert_eq!(names(&served), ["liver", "spleen"]);
+    served.kill();
+    let served = Served::start_with(&db, &["--labels", "spleen,kidney"]);
+    assert_eq!(names(&served), ["liver", "spleen", "kidney"]);
 }

@@ -98,10 +98,14 @@ pub struct ServeOptions {
     /// Origins besides the server's own whose pages may use it
     /// (`http://host:port`).
     pub allow_origins: Vec<String>,
+    /// Labels the default project is given at start, in order, where it
+    /// does not have them yet (existing ones keep their colour and place).
+    pub labels: Vec<String>,
 }
 
 impl ServeOptions {
-    /// Loopback port 7878, no folder, no token, no other origins, 64 MiB uploads.
+    /// Loopback port 7878, no folder, no token, no other origins, 64 MiB
+    /// uploads, no label list.
     pub fn new(db: PathBuf) -> Self {
         Self {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 7878),
@@ -110,11 +114,13 @@ impl ServeOptions {
             token: None,
             max_upload: 64 << 20,
             allow_origins: Vec::new(),
+            labels: Vec::new(),
         }
     }
 }
 
-/// Opens the database, imports `--dir`, and serves until Ctrl-C; `ready`
+/// Opens the database, adds the label list and imports `--dir` into the
+/// default project, and serves until Ctrl-C; `ready`
 /// is called with the address listened on (its port chosen by the system
 /// when `options.addr` asks for port 0) once connections are accepted.
 ///
@@ -156,6 +162,7 @@ pub fn serve(
     state.allow_origins = allow_origins;
     state.bound = Some(options.addr.ip());
     let project = state.store.project_named(DEFAULT_PROJECT)?;
+    state.store.ensure_labels(project.id, &options.labels)?;
     let added = folder::import_dir(&state, project.id)?;
     if added > 0 {
         tracing::info!("imported {added} images from the server folder");

@@ -237,6 +237,22 @@ impl Store {
         })
     }
 
+    /// Adds each of `names` the project does not have yet, in order, at the
+    /// end of its list (a label list given at start); returns all its labels.
+    pub fn ensure_labels(&self, project_id: i64, names: &[String]) -> Result<Vec<Label>> {
+        for name in names.iter().map(|n| n.trim()) {
+            let have = self.labels(project_id)?;
+            if !have.iter().any(|l| l.name == name) {
+                let new = NewLabel {
+                    name: name.to_string(),
+                    color: None,
+                };
+                self.add_label(project_id, &new)?;
+            }
+        }
+        self.labels(project_id)
+    }
+
     /// Renames, recolours, hides and/or shows a label.
     pub fn update_label(&self, id: i64, patch: &LabelPatch) -> Result<Label> {
         let name = patch

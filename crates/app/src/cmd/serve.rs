@@ -36,6 +36,10 @@ pub struct Args {
     /// Repeat for several.
     #[arg(long, value_name = "ORIGIN")]
     allow_origin: Vec<String>,
+    /// Labels to annotate, comma separated (`--labels "liver,spleen"`): the
+    /// project gets those it lacks, in order, at start.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    labels: Vec<String>,
     /// A checkpoint directory (`config.json` + `model.bpk`) [default: weights/default].
     #[arg(long)]
     weights: Option<PathBuf>,
@@ -62,6 +66,12 @@ pub fn run(args: Args) -> Result<()> {
         token: args.token,
         max_upload: args.max_upload_mib << 20,
         allow_origins: args.allow_origin,
+        labels: args
+            .labels
+            .iter()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .collect(),
     };
     let host = if args.host.is_unspecified() {
         "localhost".to_string()
