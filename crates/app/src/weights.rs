@@ -9,8 +9,8 @@ use scribseg_model::{InputKind, Segmenter, SegmenterConfig};
 /// `--precision`: the arithmetic of the CPU path.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PrecisionArg {
-    /// bf16 products where the CPU has AVX-512 BF16 (faster; masks within
-    /// an IoU of 0.99 of fp32's), else fp32.
+    /// bf16 products on AMD CPUs with AVX-512 BF16 (faster there; masks
+    /// within an IoU of 0.99 of fp32's), else fp32.
     #[default]
     Auto,
     /// fp32 throughout (burn's logits to within 1e-4).
@@ -23,8 +23,9 @@ pub enum PrecisionArg {
 /// (`segment`, `serve`, `eval`).
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct InferenceFlags {
-    /// Arithmetic of the CPU path: `auto` runs bf16 products where the CPU
-    /// has AVX-512 BF16 (faster, masks within an IoU of 0.99 of fp32's).
+    /// Arithmetic of the CPU path: `auto` runs bf16 products on AMD CPUs
+    /// with AVX-512 BF16 (faster there, masks within an IoU of 0.99 of
+    /// fp32's; slower than fp32 on Intel's), else fp32.
     #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     pub precision: PrecisionArg,
     /// Turn the test-time flip off: each crop runs once instead of also

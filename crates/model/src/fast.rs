@@ -77,15 +77,41 @@ pub enum Precision {
 }
 
 impl Precision {
-    /// The fastest precision this CPU runs: [`Precision::Bf16`] where it has AVX-512 BF16,
-    /// else [`Precision::F32`].
+    /// The fastest precision this CPU runs: [`Precision::Bf16`] on AMD CPUs with AVX-512
+    /// BF16 (Zen 4 and later issue `vdpbf16ps` at twice the rate of fp32 FMAs), else
+    /// [`Precision::F32`]: Intel's AVX-512 BF16 cores run this path's bf16 products no
+    /// faster than fp32, and the packing makes the whole pass slower (BENCHMARKS.md).
     pub fn fastest() -> Self {
-        if Bf16::detect().is_some() {
+        if Self::Bf16.is_supported() && amd() {
             Self::Bf16
         } else {
             Self::F32
         }
     }
+
+    /// Whether this CPU can run it ([`Precision::Bf16`] needs AVX-512 BF16).
+    pub fn is_supported(self) -> bool {
+        match self {
+            Self::F32 => true,
+            Self::Bf16 => Bf16::detect().is_some(),
+        }
+    }
+}
+
+/// Whether the CPU is AMD's (its `cpuid` vendor string).
+fn amd() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // `cpuid` leaf 0 is there on every x86-64 CPU.
+        #[allow(unused_unsafe)]
+        let leaf = unsafe { std::arch::x86_64::__cpuid(0) };
+        let vendor = [leaf.ebx, leaf.edx, leaf.ecx]
+            .map(u32::to_le_bytes)
+            .concat();
+        vendor == b"AuthenticAMD"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 impl std::fmt::Display for Precision {

@@ -277,8 +277,8 @@ impl Segmenter {
     }
 
     /// Runs the fast CPU path in `precision`. [`Precision::Bf16`] answers
-    /// sooner on CPUs with AVX-512 BF16, with masks within an IoU of 0.99
-    /// of fp32's ([`Precision::fastest`] picks it where it runs).
+    /// sooner on AMD CPUs with AVX-512 BF16, with masks within an IoU of
+    /// 0.99 of fp32's ([`Precision::fastest`] picks it where it is faster).
     ///
     /// # Errors
     ///

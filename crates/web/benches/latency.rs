@@ -114,7 +114,12 @@ async fn main() {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    // The server's own connection loop, as `scribseg serve` runs it.
+    tokio::spawn(scribseg_web::run(
+        listener,
+        router(state),
+        scribseg_web::HEADER_TIMEOUT,
+    ));
 
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let hog = (hog_labels > 0)

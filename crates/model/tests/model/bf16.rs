@@ -40,7 +40,7 @@ fn default_weights() -> PathBuf {
 
 /// `None` (after saying so) when this CPU cannot run bf16.
 fn bf16_supported() -> Option<()> {
-    if Precision::fastest() == Precision::Bf16 {
+    if Precision::Bf16.is_supported() {
         Some(())
     } else {
         println!("skipped: this CPU has no AVX-512 BF16");
