@@ -579,26 +579,32 @@ fn serve_refuses_an_open_host_without_a_token() {
     assert!(err.to_string().contains("--token"), "{err}");
 }
 
-#[tokio::test]
-async fn a_connection_that_never_finishes_its_headers_is_closed() {
+/// Sends `request` on a new connection and then nothing more; what came
+/// back, once the server has closed it (a panic if it is still open after
+/// ten header timeouts).
+async fn closed_after(server: &Server, request: &[u8]) -> Vec<u8> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = Server::start(|_| {}).await;
-    let mut slow = tokio::net::TcpStream::connect(server.addr)
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
         .await
         .expect("connect");
-    slow.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        .await
-        .expect("write");
-    let mut rest = Vec::new();
+    stream.write_all(request).await.expect("write");
+    let mut answer = Vec::new();
     let read = tokio::time::timeout(
         crate::util::HEADER_TIMEOUT * 10,
-        slow.read_to_end(&mut rest),
+        stream.read_to_end(&mut answer),
     )
     .await;
     assert!(
         matches!(read, Ok(Ok(_)) | Ok(Err(_))),
         "the connection was still open after ten header timeouts"
     );
+    answer
+}
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_headers_is_closed() {
+    let server = Server::start(|_| {}).await;
+    closed_after(&server, b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n").await;
     // The server still answers others.
     assert_eq!(server.get("/api/health").await.status, 200);
 }
@@ -607,24 +613,12 @@ async fn a_connection_that_never_finishes_its_headers_is_closed() {
 /// closed too: idle sockets cannot pile up either.
 #[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = Server::start(|_| {}).await;
-    let mut idle = tokio::net::TcpStream::connect(server.addr)
-        .await
-        .expect("connect");
-    idle.write_all(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .expect("write");
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(
-        crate::util::HEADER_TIMEOUT * 10,
-        idle.read_to_end(&mut answer),
+    let answer = closed_after(
+        &server,
+        b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
     )
     .await;
-    assert!(
-        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
-        "the idle connection was still open after ten header timeouts"
-    );
     assert!(
         answer.starts_with(b"HTTP/1.1 200"),
         "its one request was answered first: {:?}",

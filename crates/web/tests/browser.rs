@@ -96,6 +96,32 @@ async fn annotating(
     (server, created, browser)
 }
 
+/// [`annotating`] the shapes picture at 1280 × 800 with positive strokes of
+/// radius 3 already stored, each `(k, [from, to])` for the `k`-th of the two
+/// labels; the page reloaded and its first prediction in.
+async fn annotating_strokes(
+    chromium: PathBuf,
+    lines: &[(usize, [[f32; 2]; 2])],
+) -> (Server, (i64, [i64; 2], Value), Browser) {
+    let picture = resize(&shapes(), 96 * SCALE, 72 * SCALE, FilterType::Nearest);
+    let (server, created, mut browser) = annotating(chromium, picture, (1280, 800)).await;
+    let strokes = format!("/api/images/{}/strokes", created.2["id"]);
+    for &(k, points) in lines {
+        let label = created.1[k];
+        let body = json!({"label_id": label, "kind": "positive", "radius": 3.0, "points": points});
+        server.post_json(&strokes, body).await.ok_json();
+    }
+    browser.call("Page.reload", json!({})).await;
+    browser
+        .wait_for(&format!(
+            "document.body.dataset.started === '1' && document.body.dataset.strokes === '{}' \
+             && Number(document.body.dataset.predictions) > 0",
+            lines.len()
+        ))
+        .await;
+    (server, created, browser)
+}
+
 /// Types a label name into the form and waits until the page has `count` labels.
 async fn add_label(browser: &mut Browser, name: &str, count: usize) {
     browser.click("#new-label").await;
@@ -591,24 +617,15 @@ async fn a_double_click_renames_and_the_eraser_keeps_to_what_it_touched_first() 
     let Some(chromium) = chromium_or_skip() else {
         return;
     };
-    let picture = resize(&shapes(), 96 * SCALE, 72 * SCALE, FilterType::Nearest);
-    let (server, (project, [cat, dog], info), mut browser) =
-        annotating(chromium, picture, (1280, 800)).await;
-    let strokes = format!("/api/images/{}/strokes", info["id"]);
-    let line_stroke = |label: i64, points: [[f32; 2]; 2]| json!({"label_id": label, "kind": "positive", "radius": 3.0, "points": points});
     // The object's stroke across the middle, two background strokes
     // crossing it and beside it.
-    for body in [
-        line_stroke(cat, [[30.0, 90.0], [240.0, 90.0]]),
-        line_stroke(dog, [[135.0, 15.0], [135.0, 195.0]]),
-        line_stroke(dog, [[255.0, 30.0], [255.0, 180.0]]),
-    ] {
-        server.post_json(&strokes, body).await.ok_json();
-    }
-    browser.call("Page.reload", json!({})).await;
-    browser
-        .wait_for("document.body.dataset.started === '1' && document.body.dataset.strokes === '3'")
-        .await;
+    let lines = [
+        (0, [[30.0, 90.0], [240.0, 90.0]]),
+        (1, [[135.0, 15.0], [135.0, 195.0]]),
+        (1, [[255.0, 30.0], [255.0, 180.0]]),
+    ];
+    let (server, (project, [cat, dog], _), mut browser) =
+        annotating_strokes(chromium, &lines).await;
 
     // Down the first background stroke, over the object's, then across to
     // the second background stroke.
@@ -652,21 +669,12 @@ async fn a_hidden_label_leaves_the_canvas_and_stays_hidden_after_a_reload() {
     let Some(chromium) = chromium_or_skip() else {
         return;
     };
-    let picture = resize(&shapes(), 96 * SCALE, 72 * SCALE, FilterType::Nearest);
+    let lines = [
+        (0, [[30.0, 90.0], [240.0, 90.0]]),
+        (1, [[255.0, 30.0], [255.0, 180.0]]),
+    ];
     let (server, (project, [cat, dog], info), mut browser) =
-        annotating(chromium, picture, (1280, 800)).await;
-    let strokes = format!("/api/images/{}/strokes", info["id"]);
-    for (label, points) in [
-        (cat, [[30.0, 90.0], [240.0, 90.0]]),
-        (dog, [[255.0, 30.0], [255.0, 180.0]]),
-    ] {
-        let body = json!({"label_id": label, "kind": "positive", "radius": 3.0, "points": points});
-        server.post_json(&strokes, body).await.ok_json();
-    }
-    browser.call("Page.reload", json!({})).await;
-    browser
-        .wait_for("document.body.dataset.strokes === '2' && Number(document.body.dataset.predictions) > 0")
-        .await;
+        annotating_strokes(chromium, &lines).await;
     let pixels = "Number(document.body.dataset.overlayPixels)";
     let both = browser.eval(pixels).await.as_f64().expect("a count");
     assert!(both > 0.0, "both masks are drawn");
