@@ -92,7 +92,8 @@ impl Browser {
         };
         let target = browser
             .send(None, "Target.createTarget", json!({"url": "about:blank"}))
-            .await;
+            .await
+            .expect("Target.createTarget");
         let target_id = target["targetId"]
             .as_str()
             .expect("a target id")
@@ -103,7 +104,8 @@ impl Browser {
                 "Target.attachToTarget",
                 json!({"targetId": target_id, "flatten": true}),
             )
-            .await;
+            .await
+            .expect("Target.attachToTarget");
         browser.session = attached["sessionId"]
             .as_str()
             .expect("a session")
@@ -117,7 +119,14 @@ impl Browser {
         browser
     }
 
-    async fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+    /// Sends a command and waits for its answer: its result, or the error
+    /// DevTools gave.
+    async fn send(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut message = json!({"id": id, "method": method, "params": params});
@@ -137,8 +146,10 @@ impl Browser {
             let Message::Text(text) = reply else { continue };
             let value: Value = serde_json::from_str(&text).expect("DevTools JSON");
             if value["id"] == id {
-                assert!(value.get("error").is_none(), "{method}: {}", value["error"]);
-                return value["result"].clone();
+                return match value.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(value["result"].clone()),
+                };
             }
         }
     }
@@ -146,7 +157,9 @@ impl Browser {
     /// Sends a command to the page.
     pub async fn call(&mut self, method: &str, params: Value) -> Value {
         let session = self.session.clone();
-        self.send(Some(&session), method, params).await
+        self.send(Some(&session), method, params)
+            .await
+            .unwrap_or_else(|error| panic!("{method}: {error}"))
     }
 
     /// Evaluates a JavaScript expression in the page and returns its value.
@@ -166,12 +179,21 @@ impl Browser {
     }
 
     /// Waits until `expression` is true in the page (an expression that
-    /// throws, as on a page still loading, counts as false).
+    /// throws, as on a page still loading, or a page between two documents
+    /// counts as false).
     pub async fn wait_for(&mut self, expression: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let guarded =
             format!("(() => {{ try {{ return ({expression}); }} catch {{ return false; }} }})()");
-        while self.eval(&guarded).await != json!(true) {
+        let session = self.session.clone();
+        loop {
+            let params = json!({"expression": guarded, "returnByValue": true});
+            let answer = self.send(Some(&session), "Runtime.evaluate", params).await;
+            // An error is a page between documents (a reload under way):
+            // not true yet.
+            if answer.is_ok_and(|result| result["result"]["value"] == json!(true)) {
+                return;
+            }
             assert!(
                 Instant::now() < deadline,
                 "timed out waiting for {expression}"
