@@ -77,3 +77,42 @@ fn serve(name: &str) -> Response {
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    /// `text` with `<kbd>k</kbd>` written as Markdown code, `` `k` ``.
+    fn as_markdown(text: &str) -> String {
+        text.replace("<kbd>", "`").replace("</kbd>", "`")
+    }
+
+    #[test]
+    fn the_readme_lists_every_row_of_the_pages_help_sheet() {
+        let page = ASSETS
+            .iter()
+            .find(|(name, _, _)| *name == "index.html")
+            .map(|(_, _, html)| *html)
+            .expect("the page");
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .expect("README.md");
+        let rows: Vec<String> = page
+            .split("<tr><td>")
+            .skip(1)
+            .map(|row| {
+                let row = row.split("</td></tr>").next().unwrap_or_default();
+                format!("| {} |", as_markdown(&row.replace("</td><td>", " | ")))
+            })
+            .collect();
+        assert!(rows.len() > 10, "the help sheet's rows: {rows:?}");
+        let missing: Vec<&String> = rows
+            .iter()
+            .filter(|row| !readme.contains(row.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "README.md lacks these help rows: {missing:#?}"
+        );
+    }
+}
