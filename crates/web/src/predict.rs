@@ -182,17 +182,21 @@ impl Model {
         }
     }
 
-    /// Every label's crops, the lock taken for one label at a time.
+    /// Every label's crops, the lock taken for one label at a time: the
+    /// first label with strokes gives the answer its frame (a segmentation
+    /// of nothing when there is none), each later one adds its crop.
     fn segment_fairly(
         &self,
         image: &RgbImage,
         per_label: &[Vec<scribseg_sim::Stroke>],
     ) -> CropSegmentation {
-        let mut all = self.segmenter.lock().segment_crops_of(image, per_label, []);
-        for k in 0..per_label.len() {
-            if per_label[k].is_empty() {
-                continue;
-            }
+        let mut drawn = (0..per_label.len()).filter(|&k| !per_label[k].is_empty());
+        let first = drawn.next();
+        let mut all = self
+            .segmenter
+            .lock()
+            .segment_crops_of(image, per_label, first);
+        for k in drawn {
             let mut one = self
                 .segmenter
                 .lock()
