@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::extract::{self, Author, Path};
 use crate::state::AppState;
-use crate::store::{History, NewStroke, Stroke};
+use crate::store::{History, NewStroke, Store, Stroke};
 
 /// The visible strokes and the undo state.
 #[derive(Serialize)]
@@ -30,6 +30,23 @@ pub(super) async fn list(
 ) -> Result<Json<Strokes>> {
     let (strokes, history) = state
         .blocking(move |s| s.store.strokes(image, &author))
+        .await?;
+    Ok(Json(Strokes { strokes, history }))
+}
+
+/// Applies `author`'s `change` to the store, then answers with the image's
+/// strokes and the author's undo state.
+async fn changed(
+    state: AppState,
+    image: i64,
+    author: String,
+    change: impl FnOnce(&Store, &str) -> Result<History> + Send + 'static,
+) -> Result<Json<Strokes>> {
+    let (strokes, history) = state
+        .blocking(move |s| {
+            change(&s.store, &author)?;
+            s.store.strokes(image, &author)
+        })
         .await?;
     Ok(Json(Strokes { strokes, history }))
 }
@@ -58,11 +75,10 @@ pub(super) async fn erase(
     Author(author): Author,
     extract::Json(body): extract::Json<Erase>,
 ) -> Result<Json<Strokes>> {
-    let by = author.clone();
-    state
-        .blocking(move |s| s.store.erase_strokes(image, &body.ids, &by))
-        .await?;
-    list(State(state), Path(image), Author(author)).await
+    changed(state, image, author, move |store, by| {
+        store.erase_strokes(image, &body.ids, by)
+    })
+    .await
 }
 
 pub(super) async fn undo(
@@ -70,9 +86,7 @@ pub(super) async fn undo(
     Path(image): Path<i64>,
     Author(author): Author,
 ) -> Result<Json<Strokes>> {
-    let by = author.clone();
-    state.blocking(move |s| s.store.undo(image, &by)).await?;
-    list(State(state), Path(image), Author(author)).await
+    changed(state, image, author, move |store, by| store.undo(image, by)).await
 }
 
 pub(super) async fn redo(
@@ -80,9 +94,7 @@ pub(super) async fn redo(
     Path(image): Path<i64>,
     Author(author): Author,
 ) -> Result<Json<Strokes>> {
-    let by = author.clone();
-    state.blocking(move |s| s.store.redo(image, &by)).await?;
-    list(State(state), Path(image), Author(author)).await
+    changed(state, image, author, move |store, by| store.redo(image, by)).await
 }
 
 #[derive(Deserialize)]
@@ -97,9 +109,8 @@ pub(super) async fn clear(
     Author(author): Author,
     extract::Json(body): extract::Json<Clear>,
 ) -> Result<Json<Strokes>> {
-    let by = author.clone();
-    state
-        .blocking(move |s| s.store.clear_label(image, body.label_id, &by))
-        .await?;
-    list(State(state), Path(image), Author(author)).await
+    changed(state, image, author, move |store, by| {
+        store.clear_label(image, body.label_id, by)
+    })
+    .await
 }
