@@ -238,19 +238,23 @@ impl Store {
     }
 
     /// Adds each of `names` the project does not have yet, in order, at the
-    /// end of its list (a label list given at start); returns all its labels.
-    pub fn ensure_labels(&self, project_id: i64, names: &[String]) -> Result<Vec<Label>> {
+    /// end of its list (a label list given at start).
+    pub fn ensure_labels(&self, project_id: i64, names: &[String]) -> Result<()> {
+        let mut have: Vec<String> = self
+            .labels(project_id)?
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
         for name in names.iter().map(|n| n.trim()) {
-            let have = self.labels(project_id)?;
-            if !have.iter().any(|l| l.name == name) {
+            if !have.iter().any(|h| h == name) {
                 let new = NewLabel {
                     name: name.to_string(),
                     color: None,
                 };
-                self.add_label(project_id, &new)?;
+                have.push(self.add_label(project_id, &new)?.name);
             }
         }
-        self.labels(project_id)
+        Ok(())
     }
 
     /// Renames, recolours, hides and/or shows a label.
