@@ -3,4 +3,5 @@
 
 mod committed_weights;
 mod configs;
+mod native;
 mod overfit;
