@@ -36,6 +36,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// An unknown training device was asked for.
+    #[error("{0}")]
+    Device(String),
     /// The shards hold no usable object.
     #[error("{0}: no usable training object in the shards")]
     Empty(PathBuf),

@@ -23,6 +23,7 @@
 mod config;
 mod error;
 mod example;
+mod learner;
 mod log;
 mod native;
 mod provenance;
@@ -32,11 +33,10 @@ mod trainer;
 pub use config::TrainConfig;
 pub use error::Error;
 pub use example::{corrected, make_example, Example, ExampleParams, Origin};
+pub use learner::{TrainDevice, NATIVE_OPTIMIZER_FILE, OPTIMIZER_FILE};
 pub use log::{read_log, LogRow, LOG_FILE};
 pub use native::{Batch, NativeTrainer};
 pub use provenance::Provenance;
 pub use schedule::{Phase, Plan, Schedule};
 pub use scribseg_model::InputKind;
-pub use trainer::{
-    batch_tensors, bce_with_logits, train, validate, Progress, RunState, Validation,
-};
+pub use trainer::{batch_tensors, bce_with_logits, train, Progress, RunState, Validation};

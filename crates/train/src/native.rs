@@ -19,6 +19,7 @@
 mod net;
 mod ops;
 mod params;
+mod pool;
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -30,6 +31,7 @@ use crate::Error;
 use net::{Net, State};
 use ops::{bce_with_logits, Geo};
 use params::Store;
+use pool::Pool;
 
 /// The first line of a file written by [`NativeTrainer::save_optimizer`].
 const OPTIMIZER_MAGIC: &str = "scribseg native Adam 1";
@@ -41,7 +43,7 @@ pub struct NativeTrainer {
     net: Net,
     grads: Vec<Vec<f32>>,
     adam: Adam,
-    col: Vec<f32>,
+    pool: Pool,
 }
 
 /// Adam as burn's `AdamConfig` builds it (β₁ 0.9, β₂ 0.999, ε 1e-5), with L2 weight decay added
@@ -124,7 +126,7 @@ impl NativeTrainer {
             },
             net,
             store,
-            col: Vec::new(),
+            pool: Pool::default(),
         }
     }
 
@@ -139,7 +141,7 @@ impl NativeTrainer {
         let plane = geo.plane();
         assert_eq!(batch.input.len(), 4 * geo.n(), "input of 4 channels");
         // [batch][4][plane] → [4][batch][plane].
-        let mut input = vec![0.0; batch.input.len()];
+        let mut input = self.pool.zeros(batch.input.len());
         for (b, sample) in batch.input.chunks_exact(4 * plane).enumerate() {
             for (c, channel) in sample.chunks_exact(plane).enumerate() {
                 input[(c * geo.batch + b) * plane..][..plane].copy_from_slice(channel);
@@ -148,13 +150,16 @@ impl NativeTrainer {
         let mut state = State {
             params: &self.store.params,
             running: &mut self.store.running,
-            col: &mut self.col,
+            pool: &mut self.pool,
         };
         let (logits, tape) = self.net.forward(geo, input, &mut state);
-        let (loss, dlogits) = bce_with_logits(&logits, batch.target, batch.weight);
+        let (loss, dlogits) = bce_with_logits(&logits, batch.target, batch.weight, state.pool);
         self.grads.iter_mut().for_each(|g| g.fill(0.0));
         self.net
             .backward(&tape, &dlogits, &mut state, &mut self.grads);
+        tape.recycle(&mut self.pool);
+        self.pool.give(logits);
+        self.pool.give(dlogits);
         loss
     }
 

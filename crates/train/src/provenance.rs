@@ -10,9 +10,10 @@ use scribseg_model::lineage::{
     sha256_parts, DataRecord, FileRecord, Hardware, Origin, Parent, Source, TrainRun,
     LINEAGE_FORMAT,
 };
-use scribseg_model::{Backend, Lineage};
+use scribseg_model::Lineage;
 use time::format_description::well_known::Rfc3339;
 
+use crate::learner::TrainDevice;
 use crate::trainer::RunState;
 use crate::{Error, TrainConfig};
 
@@ -20,8 +21,8 @@ use crate::{Error, TrainConfig};
 /// which code it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Provenance {
-    /// The burn backend to train on.
-    pub backend: Backend,
+    /// Where the steps compute.
+    pub device: TrainDevice,
     /// The git commit of the code (`scribseg` records the one it was built
     /// from); `None` where unknown.
     pub commit: Option<String>,
@@ -92,7 +93,7 @@ impl RunRecord {
         Ok(RunRecord {
             run: TrainRun {
                 config: config_json,
-                device: provenance.backend.to_string(),
+                device: provenance.device.to_string(),
                 steps_done: 0,
                 samples: 0,
                 init,

@@ -7,31 +7,24 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use scribseg_data::{copy_paste, shard_name, ObjectSample, ShardReader, ShardSampler, Split};
-use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
+use scribseg_model::input::{batch_tensor, INPUT_SIZE};
 use scribseg_model::{InputKind, UNet, UNetConfig};
 use scribseg_sim::Plane;
 use serde::{Deserialize, Serialize};
 
 use crate::example::{corrected, make_example, Example, ExampleParams};
+use crate::learner::{BatchValues, Learner};
 use crate::log::{LOG_FILE, LOG_HEADER};
 use crate::provenance::{Provenance, RunRecord};
 use crate::{Error, TrainConfig};
 
 /// A paste may hide at most this fraction of the target it lands on.
 const MAX_PASTE_OCCLUSION: f32 = 0.5;
-
-/// The Adam moments of a run, saved beside the `last/` weights so that a
-/// resumed run continues with the optimizer state it had.
-pub const OPTIMIZER_FILE: &str = "optimizer.bpk";
 
 /// Where a run stands; written to `state.json` at every checkpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -69,8 +62,8 @@ pub struct Validation {
     pub dice_corrected: f32,
 }
 
-/// Trains as `config` says on `provenance.backend` (the CPU through burn's
-/// Flex, LibTorch or a GPU: see [`scribseg_model::Backend`]), resuming from
+/// Trains as `config` says on `provenance.device` (scribseg's own CPU trainer,
+/// or burn's Flex, LibTorch or a GPU: see [`crate::TrainDevice`]), resuming from
 /// `config.out` when it holds a run. Every checkpoint (`last/`, `best/`) gets
 /// its lineage (`train.json`) beside it.
 ///
@@ -83,8 +76,7 @@ pub fn train(
     // The time budget counts from here: loading and the first validation
     // (a GPU's kernel tuning among them) spend the lent minutes too.
     let clock = Instant::now();
-    let device = provenance.backend.device()?;
-    let ad_device = device.clone().autodiff();
+    let model_device = provenance.device.model_device()?;
     let train_path = config.shards.join(shard_name(Split::Train));
     let train_shard = ShardReader::open(&train_path)?;
     let val_shard = ShardReader::open(&config.shards.join(shard_name(Split::Val)))?;
@@ -106,10 +98,10 @@ pub fn train(
 
     let state_path = config.out.join("state.json");
     let (model, mut state) = match read_state(&state_path)? {
-        Some(state) => (UNet::load(config.out.join("last"), &ad_device)?, state),
+        Some(state) => (UNet::load(config.out.join("last"), &model_device)?, state),
         None => match &config.init {
-            Some(dir) => (UNet::load(dir, &ad_device)?, RunState::default()),
-            None => (UNetConfig::new().init(&ad_device), RunState::default()),
+            Some(dir) => (UNet::load(dir, &model_device)?, RunState::default()),
+            None => (UNetConfig::new().init(&model_device), RunState::default()),
         },
     };
     let record = RunRecord::start(
@@ -120,16 +112,18 @@ pub fn train(
         state.step > 0,
     )?;
     // Checkpoints record the input they were trained on (scribble weights may start a baseline).
-    let mut model = model.with_input(config.kind);
-    let mut optim = AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)))
-        .init();
-    let optim_path = config.out.join("last").join(OPTIMIZER_FILE);
+    let mut learner = Learner::new(
+        provenance.device,
+        model.with_input(config.kind),
+        config.weight_decay,
+    )?;
+    // A run resumed on another device starts that device's optimizer afresh.
+    let optim_path = config
+        .out
+        .join("last")
+        .join(provenance.device.optimizer_file());
     if state.step > 0 && optim_path.exists() {
-        optim = optim.load(&optim_path).map_err(|err| Error::Checkpoint {
-            path: optim_path.clone(),
-            message: err.to_string(),
-        })?;
+        learner.load_optimizer(&optim_path)?;
     }
     let plan = config.plan();
     let log_path = config.out.join(LOG_FILE);
@@ -147,11 +141,10 @@ pub fn train(
             loss: f32::NAN,
             samples_per_second: 0.0,
             validation: Some(validate(
-                &model.valid(),
+                &mut learner,
                 &validation_set,
                 config.kind,
                 config.batch,
-                &device,
             )),
         });
     }
@@ -166,7 +159,7 @@ pub fn train(
         let mut rng = step_rng(config.seed, state.step);
         if config.kind == InputKind::Scribble && rng.random::<f32>() < config.corrective_probability
         {
-            let predictions = predict(&model.valid(), &batch, &device);
+            let predictions = learner.predict(&batch);
             let corrections = correct_all(&batch, &predictions, &mut rng);
             for (example, correction) in batch.iter_mut().zip(corrections) {
                 if let Some(correction) = correction {
@@ -174,35 +167,21 @@ pub fn train(
                 }
             }
         }
-        let (input, target, weight) = batch_tensors(&batch, &ad_device);
-        let loss = bce_with_logits(model.forward(input), target, weight);
-        let loss_value = loss.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(lr, model, grads);
+        let loss_value = learner.step(&batch, lr);
         state.step += 1;
         state.samples += batch.len();
         out_of_time = budget.is_some_and(|seconds| clock.elapsed().as_secs_f64() >= seconds);
 
         let validation =
             (state.step % config.validate_every == 0 || state.step == config.steps || out_of_time)
-                .then(|| {
-                    validate(
-                        &model.valid(),
-                        &validation_set,
-                        config.kind,
-                        config.batch,
-                        &device,
-                    )
-                });
+                .then(|| validate(&mut learner, &validation_set, config.kind, config.batch));
         if let Some(v) = validation {
             let lineage = record.at(&state);
             let last = config.out.join("last");
+            let model = learner.model();
             model.save(&last)?;
             lineage.save(&last)?;
-            optim.save(&optim_path).map_err(|err| Error::Checkpoint {
-                path: optim_path.clone(),
-                message: err.to_string(),
-            })?;
+            learner.save_optimizer(&optim_path)?;
             let best = config.out.join("best");
             // The first validation always makes a `best`: an untrained
             // network can score exactly 0, which is not above the start.
@@ -322,18 +301,16 @@ fn validation_examples(
     Ok(out)
 }
 
-/// Mean DICE of the model on `examples`, with one corrective round for
-/// scribble models, `batch` examples per forward pass (the training batch:
-/// a GPU backend tunes and compiles its kernels once per shape, so
-/// validation adds no shapes of its own).
-pub fn validate(
-    model: &UNet,
+/// Mean DICE of the learner's model on `examples`, with one corrective round for scribble
+/// models, `batch` examples per forward pass (the training batch: a GPU backend tunes and
+/// compiles its kernels once per shape, so validation adds no shapes of its own).
+fn validate(
+    learner: &mut Learner,
     examples: &[Example],
     kind: InputKind,
     batch: usize,
-    device: &Device,
 ) -> Validation {
-    let first = predict_in_chunks(model, examples, batch, device);
+    let first = predict_in_chunks(learner, examples, batch);
     let dice = mean_dice(examples, &first);
     if kind != InputKind::Scribble {
         return Validation {
@@ -347,7 +324,7 @@ pub fn validate(
         .zip(examples)
         .map(|(correction, example)| correction.as_ref().unwrap_or(example))
         .collect();
-    let second = predict_in_chunks(model, &examples, batch, device);
+    let second = predict_in_chunks(learner, &examples, batch);
     Validation {
         dice,
         dice_corrected: mean_dice(&examples, &second),
@@ -375,32 +352,13 @@ fn correct_all(
 }
 
 fn predict_in_chunks<E: Borrow<Example>>(
-    model: &UNet,
+    learner: &mut Learner,
     examples: &[E],
     batch: usize,
-    device: &Device,
 ) -> Vec<Plane> {
     examples
         .chunks(batch)
-        .flat_map(|c| predict(model, c, device))
-        .collect()
-}
-
-/// Probabilities of the model for each example.
-fn predict<E: Borrow<Example>>(model: &UNet, examples: &[E], device: &Device) -> Vec<Plane> {
-    let mut values = Vec::new();
-    for e in examples {
-        let e = e.borrow();
-        push_sample(&mut values, &e.rgb, &e.channel);
-    }
-    let probs: Vec<f32> = sigmoid(model.forward(batch_tensor(values, INPUT_SIZE, device)))
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("the network computes in f32");
-    let n = INPUT_SIZE * INPUT_SIZE;
-    probs
-        .chunks_exact(n)
-        .map(|p| Plane::from_vec(INPUT_SIZE, INPUT_SIZE, p.to_vec()).expect("one crop"))
+        .flat_map(|c| learner.predict(c))
         .collect()
 }
 
@@ -440,23 +398,12 @@ fn mean_dice<E: Borrow<Example>>(examples: &[E], predictions: &[Plane]) -> f32 {
 /// Input, target and loss-weight tensors of a batch of square examples,
 /// all of one side (normally [`INPUT_SIZE`]).
 pub fn batch_tensors(batch: &[Example], device: &Device) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
-    let side = batch.first().map_or(INPUT_SIZE, |e| e.target.width());
-    let mut values = Vec::new();
-    let mut target = Vec::new();
-    let mut weight = Vec::new();
-    for e in batch {
-        push_sample(&mut values, &e.rgb, &e.channel);
-        target.extend(e.target.as_slice().iter().map(|&v| f32::from(v)));
-        match &e.ignore {
-            Some(m) => weight.extend(m.as_slice().iter().map(|&v| f32::from(1 - v))),
-            None => weight.extend(std::iter::repeat_n(1.0f32, e.target.as_slice().len())),
-        }
-    }
-    let shape = [batch.len(), 1, side, side];
+    let values = BatchValues::of(batch);
+    let shape = [values.batch, 1, values.side, values.side];
     (
-        batch_tensor(values, side, device),
-        Tensor::from_data(TensorData::new(target, shape), device),
-        Tensor::from_data(TensorData::new(weight, shape), device),
+        batch_tensor(values.input, values.side, device),
+        Tensor::from_data(TensorData::new(values.target, shape), device),
+        Tensor::from_data(TensorData::new(values.weight, shape), device),
     )
 }
 
@@ -631,7 +578,11 @@ mod tests {
             read_state(&config.out.join("state.json")).expect("read"),
             Some(state)
         );
-        assert!(config.out.join("last").join(OPTIMIZER_FILE).exists());
+        assert!(config
+            .out
+            .join("last")
+            .join(crate::TrainDevice::default().optimizer_file())
+            .exists());
         let lineage = |dir: &str| {
             scribseg_model::Lineage::load(&config.out.join(dir))
                 .expect("readable")

@@ -1,11 +1,16 @@
 //! `scribseg bench`: the speed figures of this machine — the network's
 //! forward pass (burn's CPU backend and the fast CPU path in fp32 and in the
 //! precision asked for, batch 1 and 4), full `Segmenter` calls (with the
-//! test-time flip, and one without) and the scribble simulator's rate.
+//! test-time flip, and one without) and the scribble simulator's rate; with
+//! `--train`, the rate of training steps instead (the CPU trainer and burn's
+//! Flex backend side by side).
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use image::{Rgb, RgbImage};
 use rand::SeedableRng;
@@ -13,6 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use scribseg_model::fast::{FastUNet, Precision};
 use scribseg_model::{Backend, Segmenter, SegmenterConfig, UNet};
 use scribseg_sim::{simulate_scribble, Mask, Point, Polarity, ScribbleParams, Stroke};
+use scribseg_train::{bce_with_logits, Batch, NativeTrainer};
 
 use crate::weights::{self, PrecisionArg};
 
@@ -38,6 +44,12 @@ pub struct Args {
     /// included.
     #[arg(long, value_name = "BACKEND")]
     gpu: Option<Backend>,
+    /// Time training steps instead: batch 16 of 128×128 crops, each step with
+    /// the corrective pass (the weights taken into the fast path, its forward
+    /// pass over the batch) and a training step (forward, backward, Adam), on
+    /// the CPU trainer (`train_samples_per_s`) and on burn's Flex backend.
+    #[arg(long)]
+    train: bool,
 }
 
 /// Runs the subcommand.
@@ -48,6 +60,13 @@ pub fn run(args: Args) -> Result<()> {
     let runs = args.runs.max(1);
     let precision = args.precision.resolve();
     let mut fast = FastUNet::from_model(&model);
+    if args.train {
+        let figures = train_figures(&model, &UNet::load(&dir, &device.clone().autodiff())?, runs);
+        print_figures(&figures, args.json, || {
+            println!("threads: {}, batch {TRAIN_BATCH}", fast.threads());
+        });
+        return Ok(());
+    }
 
     let mut figures: Vec<(&str, f64)> = Vec::new();
     for (batch, keys) in [
@@ -158,19 +177,95 @@ pub fn run(args: Args) -> Result<()> {
         f64::from(count) / start.elapsed().as_secs_f64(),
     ));
 
-    if args.json {
+    print_figures(&figures, args.json, || {
+        println!("threads: {}, precision: {precision}", fast.threads());
+    });
+    Ok(())
+}
+
+/// Prints the figures as one JSON object, or as a table under `heading`.
+fn print_figures(figures: &[(&str, f64)], json: bool, heading: impl FnOnce()) {
+    if json {
         let fields: Vec<String> = figures
             .iter()
             .map(|(k, v)| format!("\"{k}\": {v:.3}"))
             .collect();
         println!("{{{}}}", fields.join(", "));
     } else {
-        println!("threads: {}, precision: {precision}", fast.threads());
-        for (k, v) in &figures {
+        heading();
+        for (k, v) in figures {
             println!("{k:48} {v:10.2}");
         }
     }
-    Ok(())
+}
+
+/// The batch of `scribseg bench --train`.
+const TRAIN_BATCH: usize = 16;
+
+/// Training steps per second, as samples per second: each step takes the
+/// current weights into the fast path and predicts the batch (the corrective
+/// pass), then trains on it. burn's Flex backend (`tracked`: the same weights
+/// on its autodiff device) is timed over fewer runs (a step takes seconds).
+fn train_figures(model: &UNet, tracked: &UNet, runs: usize) -> Vec<(&'static str, f64)> {
+    let side = 128;
+    let plane = side * side;
+    let dims = [TRAIN_BATCH, 4, side, side];
+    let input = input(dims);
+    // An object where the interaction channel is positive; every pixel counts.
+    let target: Vec<f32> = input
+        .chunks_exact(4 * plane)
+        .flat_map(|sample| {
+            sample[3 * plane..]
+                .iter()
+                .map(|&v| f32::from(u8::from(v > 0.0)))
+        })
+        .collect();
+    let weight = vec![1.0; TRAIN_BATCH * plane];
+    let batch = Batch {
+        input: &input,
+        target: &target,
+        weight: &weight,
+        batch: TRAIN_BATCH,
+        side,
+    };
+    let mut probs = vec![0.0; TRAIN_BATCH * plane];
+    let mut trainer = NativeTrainer::new(model, 1e-5);
+    let native_ms = median_ms(runs, || {
+        FastUNet::from_model(&trainer.write_into(model.clone())).forward(&input, dims, &mut probs);
+        trainer.step(&batch, 1e-6);
+    });
+
+    let mut burn_model = tracked.clone();
+    let ad_device = Device::flex().autodiff();
+    let mut optim = AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(1e-5)))
+        .init();
+    let tensor = |values: &[f32], channels: usize| {
+        Tensor::<4>::from_data(
+            TensorData::new(values.to_vec(), [TRAIN_BATCH, channels, side, side]),
+            &ad_device,
+        )
+    };
+    let burn_ms = median_ms(runs.min(3), || {
+        burn_model
+            .valid()
+            .forward(tensor(&input, 4).inner())
+            .into_data();
+        let loss = bce_with_logits(
+            burn_model.forward(tensor(&input, 4)),
+            tensor(&target, 1),
+            tensor(&weight, 1),
+        );
+        let grads = GradientsParams::from_grads(loss.backward(), &burn_model);
+        burn_model = optim.step(1e-6, burn_model.clone(), grads);
+    });
+    let per_s = |ms: f64| TRAIN_BATCH as f64 / (ms / 1e3);
+    vec![
+        ("train_step_b16_ms_median", native_ms),
+        ("train_samples_per_s", per_s(native_ms)),
+        ("train_step_b16_flex_ms_median", burn_ms),
+        ("train_flex_samples_per_s", per_s(burn_ms)),
+    ]
 }
 
 /// A deterministic input of shape `dims`.

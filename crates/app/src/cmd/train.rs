@@ -6,8 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use scribseg_eval::{write_curves, Series};
-use scribseg_model::Backend;
-use scribseg_train::{read_log, train, Provenance, TrainConfig, LOG_FILE};
+use scribseg_train::{read_log, train, Provenance, TrainConfig, TrainDevice, LOG_FILE};
 
 /// Flags of `scribseg train`.
 #[derive(clap::Args, Debug)]
@@ -39,12 +38,13 @@ pub struct Args {
     /// fixed time. `--steps` still caps the run.
     #[arg(long, value_name = "MINUTES")]
     minutes: Option<f64>,
-    /// Where burn trains: `cpu` (burn's Flex), `torch` in a build with
-    /// `--features tch` (the CPU through LibTorch, ~2× faster; see
-    /// docs/cpu-training.md), or `vulkan` in a build with `--features
+    /// Where the steps compute: `native` (scribseg's own CPU trainer, the
+    /// fastest on a CPU), or burn's autodiff on `flex` (burn's CPU backend),
+    /// `torch` in a build with `--features tch` (the CPU through LibTorch;
+    /// see docs/cpu-training.md) or `vulkan` in a build with `--features
     /// vulkan` (a GPU; see docs/gpu-training.md).
-    #[arg(long, default_value = "cpu")]
-    device: Backend,
+    #[arg(long, default_value = "native")]
+    device: TrainDevice,
 }
 
 /// Runs the subcommand. A run resumes by itself from the `state.json` and
@@ -79,7 +79,7 @@ pub fn run(args: Args) -> Result<()> {
     );
     let mut last_validation = String::new();
     let provenance = Provenance {
-        backend: args.device,
+        device: args.device,
         commit: crate::build_commit(),
     };
     let began = Instant::now();

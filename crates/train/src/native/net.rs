@@ -10,6 +10,7 @@ use super::ops::{
     BnConstants, BnParams, BnStats, ConvShape, Geo, SeGrads, SeParams, SeTape,
 };
 use super::params::{Named, Store};
+use super::pool::Pool;
 
 /// A dense convolution.
 #[derive(Debug)]
@@ -178,14 +179,50 @@ pub struct Tape {
     head_input: Vec<f32>,
 }
 
-/// The trainable parameters' values, the running statistics and the scratch of one pass.
+impl ConvBnTape {
+    fn recycle(self, pool: &mut Pool) {
+        pool.give(self.pre);
+    }
+}
+
+impl BlockTape {
+    fn recycle(self, pool: &mut Pool) {
+        pool.give(self.input);
+        self.expand.recycle(pool);
+        pool.give(self.expanded);
+        if let Some((t, h)) = self.depthwise {
+            t.recycle(pool);
+            pool.give(h);
+        }
+        if let Some((_, h)) = self.squeeze_excite {
+            pool.give(h);
+        }
+        self.project.recycle(pool);
+    }
+}
+
+impl Tape {
+    /// Gives every buffer back to `pool`.
+    pub fn recycle(self, pool: &mut Pool) {
+        pool.give(self.input);
+        for t in self.encoder.into_iter().chain(self.decoder).flatten() {
+            t.recycle(pool);
+        }
+        for buffer in self.pooled.into_iter().chain(self.up_inputs) {
+            pool.give(buffer);
+        }
+        pool.give(self.head_input);
+    }
+}
+
+/// The trainable parameters' values, the running statistics and the buffers of one pass.
 pub struct State<'a> {
     /// Parameter values, in [`Store::params`] order.
     pub params: &'a [Named],
     /// Running statistics, in [`Store::running`] order.
     pub running: &'a mut [Named],
-    /// im2col scratch.
-    pub col: &'a mut Vec<f32>,
+    /// The buffers of the pass.
+    pub pool: &'a mut Pool,
 }
 
 impl Net {
@@ -237,7 +274,7 @@ impl Net {
             }
             tape.encoder.push(tapes);
             if level + 1 < levels {
-                let pooled = avg_pool(at, &x);
+                let pooled = avg_pool(at, &x, s.pool);
                 at = at.half();
                 let down = run_conv(&self.downs[level], at, &pooled, s);
                 tape.pooled.push(pooled);
@@ -259,8 +296,11 @@ impl Net {
                     ..at
                 };
                 let reduced = run_conv(up, small, &x, s);
-                let mut joined = upsample(small, &reduced);
-                joined.extend_from_slice(&skips.pop().expect("one skip per level"));
+                let mut joined = upsample(small, &reduced, s.pool);
+                s.pool.give(reduced);
+                let skip = skips.pop().expect("one skip per level");
+                joined.extend_from_slice(&skip);
+                s.pool.give(skip);
                 tape.up_inputs[level] = std::mem::replace(&mut x, joined);
             }
             for block in &self.decoder[level] {
@@ -284,9 +324,9 @@ impl Net {
     ) -> (Vec<f32>, ConvBnTape) {
         let weight = &s.params[layer.conv.weight].value;
         let pre = if layer.depthwise {
-            depthwise(geo, x, weight)
+            depthwise(geo, x, weight, s.pool)
         } else {
-            conv(layer.conv.shape, geo, x, weight, None, s.col)
+            conv(layer.conv.shape, geo, x, weight, None, s.pool)
         };
         let bn = BnParams {
             gamma: &s.params[layer.gamma].value,
@@ -300,6 +340,7 @@ impl Net {
             (&mut mean.value, &mut var.value),
             self.bn,
             silu,
+            s.pool,
         );
         (y, ConvBnTape { pre, stats })
     }
@@ -322,7 +363,13 @@ impl Net {
             tape.depthwise = Some((t, h));
         }
         if let Some(se) = &block.squeeze_excite {
-            let (h, t) = squeeze_excite(geo, se.channels, tape.hidden(), &se_params(se, s.params));
+            let (h, t) = squeeze_excite(
+                geo,
+                se.channels,
+                tape.hidden(),
+                &se_params(se, s.params),
+                s.pool,
+            );
             tape.squeeze_excite = Some((t, h));
         }
         let (mut y, project) =
@@ -342,6 +389,8 @@ impl Net {
         let levels = self.widths.len();
         let mut dx = conv_grad(&self.head, geo, &tape.head_input, dlogits, s, grads, true)
             .expect("asked for");
+        // The decoder's stages from the finest up, then the encoder's back down; `dskips`
+        // holds the gradients at the skips, coarsest last.
         let mut at = geo;
         let mut dskips: Vec<Vec<f32>> = Vec::with_capacity(levels - 1);
         for level in 0..levels {
@@ -354,9 +403,12 @@ impl Net {
             if level + 1 < levels {
                 // The stage's input was [upsampled, skip].
                 let split = self.widths[level] * at.n();
-                dskips.push(dx.split_off(split));
+                let mut dskip = s.pool.zeros(dx.len() - split);
+                dskip.copy_from_slice(&dx[split..]);
+                dskips.push(dskip);
                 let small = at.half();
-                let dreduced = upsample_backward(small, &dx);
+                let dreduced = upsample_backward(small, &dx[..split], s.pool);
+                s.pool.give(dx);
                 dx = conv_grad(
                     &self.ups[level],
                     small,
@@ -367,6 +419,7 @@ impl Net {
                     true,
                 )
                 .expect("asked for");
+                s.pool.give(dreduced);
             }
         }
         for level in (0..levels).rev() {
@@ -387,16 +440,19 @@ impl Net {
                     true,
                 )
                 .expect("asked for");
-                dx = avg_pool_backward(at, &dpooled);
-                dx.iter_mut()
-                    .zip(&dskips[level])
-                    .for_each(|(d, &skip)| *d += skip);
+                let next = avg_pool_backward(at, &dpooled, s.pool);
+                s.pool.give(std::mem::replace(&mut dx, next));
+                s.pool.give(dpooled);
+                let dskip = dskips.pop().expect("one skip per level");
+                dx.iter_mut().zip(&dskip).for_each(|(d, &skip)| *d += skip);
+                s.pool.give(dskip);
             }
             for (block, t) in self.encoder[level].iter().zip(&tape.encoder[level]).rev() {
                 dx = self.block_backward(block, at, t, dx, s, grads);
             }
         }
         conv_grad(&self.stem, geo, &tape.input, &dx, s, grads, false);
+        s.pool.give(dx);
     }
 
     fn block_backward(
@@ -427,7 +483,7 @@ impl Net {
             ];
             let mut taken = ids.map(|i| std::mem::take(&mut grads[i]));
             let [rw, rb, ew, eb] = &mut taken;
-            dh = squeeze_excite_backward(
+            let next = squeeze_excite_backward(
                 geo,
                 se.channels,
                 tape.hidden(),
@@ -440,13 +496,16 @@ impl Net {
                     expand_weight: ew,
                     expand_bias: eb,
                 },
+                s.pool,
             );
+            s.pool.give(std::mem::replace(&mut dh, next));
             for (i, g) in ids.into_iter().zip(taken) {
                 grads[i] = g;
             }
         }
         if let (Some(layer), Some((t, _))) = (&block.depthwise, &tape.depthwise) {
-            dh = conv_bn_grad(layer, geo, &tape.expanded, t, true, &dh, s, grads);
+            let next = conv_bn_grad(layer, geo, &tape.expanded, t, true, &dh, s, grads);
+            s.pool.give(std::mem::replace(&mut dh, next));
         }
         let mut dx = conv_bn_grad(
             &block.expand,
@@ -458,9 +517,11 @@ impl Net {
             s,
             grads,
         );
+        s.pool.give(dh);
         if block.residual {
             dx.iter_mut().zip(&dy).for_each(|(d, &g)| *d += g);
         }
+        s.pool.give(dy);
         dx
     }
 }
@@ -473,7 +534,7 @@ fn run_conv(layer: &Conv, geo: Geo, x: &[f32], s: &mut State) -> Vec<f32> {
         x,
         &s.params[layer.weight].value,
         layer.bias.map(|b| s.params[b].value.as_slice()),
-        s.col,
+        s.pool,
     )
 }
 
@@ -498,7 +559,7 @@ fn conv_grad(
         &mut dweight,
         dbias.as_deref_mut(),
         want_dx,
-        s.col,
+        s.pool,
     );
     grads[layer.weight] = dweight;
     if let (Some(b), Some(d)) = (layer.bias, dbias) {
@@ -534,10 +595,11 @@ fn conv_bn_grad(
         dy,
         &mut dgamma,
         &mut dbeta,
+        s.pool,
     );
     grads[layer.gamma] = dgamma;
     grads[layer.beta] = dbeta;
-    if layer.depthwise {
+    let dx = if layer.depthwise {
         let mut dweight = std::mem::take(&mut grads[layer.conv.weight]);
         let dx = depthwise_backward(
             geo,
@@ -545,12 +607,15 @@ fn conv_bn_grad(
             &s.params[layer.conv.weight].value,
             &dpre,
             &mut dweight,
+            s.pool,
         );
         grads[layer.conv.weight] = dweight;
         dx
     } else {
         conv_grad(&layer.conv, geo, x, &dpre, s, grads, true).expect("asked for")
-    }
+    };
+    s.pool.give(dpre);
+    dx
 }
 
 fn se_params<'a>(se: &SqueezeExcite, params: &'a [Named]) -> SeParams<'a> {

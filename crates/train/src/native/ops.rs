@@ -9,6 +9,8 @@
 
 use rayon::prelude::*;
 
+use super::pool::Pool;
+
 /// The spatial layout of a batch of activations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geo {
@@ -138,15 +140,21 @@ fn valid(size: usize, offset: isize) -> std::ops::Range<usize> {
     start..end.max(start)
 }
 
-/// For each tap `t = 3·(dy + 1) + (dx + 1)` of a 3×3 window, calls `f(t, out_row, in_row, xs,
-/// dx)`: output pixels `out_row·w + x` read input pixels `in_row·w + x + dx` for `x` in `xs`.
-fn taps(h: usize, w: usize, mut f: impl FnMut(usize, usize, usize, std::ops::Range<usize>, isize)) {
+/// For each tap `t = 3·(dy + 1) + (dx + 1)` of a 3×3 "same" window over an `h`×`w` plane and
+/// each output row, calls `f(t, out, from)`: the output pixels `out` (a run within one row)
+/// read the input pixels `from..from + out.len()` (the same run shifted by `(dy, dx)`).
+fn taps(h: usize, w: usize, mut f: impl FnMut(usize, std::ops::Range<usize>, usize)) {
     for dy in -1isize..=1 {
         for dx in -1isize..=1 {
             let tap = (3 * (dy + 1) + dx + 1) as usize;
             let xs = valid(w, dx);
+            if xs.is_empty() {
+                continue;
+            }
             for y in valid(h, dy) {
-                f(tap, y, (y as isize + dy) as usize, xs.clone(), dx);
+                let out = y * w + xs.start..y * w + xs.end;
+                let from = ((y as isize + dy) * w as isize + xs.start as isize + dx) as usize;
+                f(tap, out, from);
             }
         }
     }
@@ -161,15 +169,14 @@ fn im2col(x: &[f32], cin: usize, geo: Geo, b: usize, col: &mut [f32]) {
         .par_chunks_mut(9 * plane)
         .enumerate()
         .for_each(|(ci, rows)| {
-            let src = &x[ci * n + b * plane..][..plane];
-            rows.fill(0.0);
-            taps(h, w, |t, y, sy, xs, dx| {
-                let dst = &mut rows[t * plane + y * w..][..w];
-                let from = (sy * w) as isize + dx;
-                for x in xs {
-                    dst[x] = src[(from + x as isize) as usize];
-                }
-            });
+            wide(|| {
+                let src = &x[ci * n + b * plane..][..plane];
+                rows.fill(0.0);
+                taps(h, w, |t, out, from| {
+                    let len = out.len();
+                    rows[t * plane + out.start..][..len].copy_from_slice(&src[from..][..len]);
+                });
+            })
         });
 }
 
@@ -182,15 +189,17 @@ fn col2im(col: &[f32], cin: usize, geo: Geo, b: usize, dx: &mut [f32]) {
         .par_chunks_mut(n)
         .enumerate()
         .for_each(|(ci, row)| {
-            let dst = &mut row[b * plane..][..plane];
-            let rows = &col[ci * 9 * plane..][..9 * plane];
-            taps(h, w, |t, y, sy, xs, dx| {
-                let src = &rows[t * plane + y * w..][..w];
-                let to = (sy * w) as isize + dx;
-                for x in xs {
-                    dst[(to + x as isize) as usize] += src[x];
-                }
-            });
+            wide(|| {
+                let dst = &mut row[b * plane..][..plane];
+                let rows = &col[ci * 9 * plane..][..9 * plane];
+                taps(h, w, |t, out, from| {
+                    let len = out.len();
+                    let src = &rows[t * plane + out.start..][..len];
+                    for (d, &g) in dst[from..][..len].iter_mut().zip(src) {
+                        *d += g;
+                    }
+                });
+            })
         });
 }
 
@@ -227,10 +236,10 @@ pub fn conv(
     x: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
-    col: &mut Vec<f32>,
+    pool: &mut Pool,
 ) -> Vec<f32> {
     let n = geo.n();
-    let mut y = vec![0.0; shape.cout * n];
+    let mut y = pool.take(shape.cout * n);
     if shape.kernel == 1 {
         matmul(
             [shape.cout, n, shape.cin],
@@ -241,19 +250,20 @@ pub fn conv(
             Mat::rows(x, n),
         );
     } else {
-        col.resize(shape.scratch(geo), 0.0);
+        let mut col = pool.take(shape.scratch(geo));
         let plane = geo.plane();
         for b in 0..geo.batch {
-            im2col(x, shape.cin, geo, b, col);
+            im2col(x, shape.cin, geo, b, &mut col);
             matmul(
                 [shape.cout, plane, shape.k()],
                 &mut y[b * plane..],
                 n,
                 false,
                 Mat::rows(weight, shape.k()),
-                Mat::rows(col, plane),
+                Mat::rows(&col, plane),
             );
         }
+        pool.give(col);
     }
     if let Some(bias) = bias {
         y.par_chunks_mut(n)
@@ -274,7 +284,7 @@ pub fn conv_backward(
     dweight: &mut [f32],
     dbias: Option<&mut [f32]>,
     want_dx: bool,
-    col: &mut Vec<f32>,
+    pool: &mut Pool,
 ) -> Option<Vec<f32>> {
     let n = geo.n();
     if let Some(dbias) = dbias {
@@ -294,7 +304,7 @@ pub fn conv_backward(
             Mat::transposed(x, n),
         );
         return want_dx.then(|| {
-            let mut dx = vec![0.0; shape.cin * n];
+            let mut dx = pool.take(shape.cin * n);
             matmul(
                 [shape.cin, n, shape.cout],
                 &mut dx,
@@ -307,22 +317,18 @@ pub fn conv_backward(
         });
     }
     let plane = geo.plane();
-    let mut dx = want_dx.then(|| vec![0.0; shape.cin * n]);
-    let mut dcol = if want_dx {
-        vec![0.0; k * plane]
-    } else {
-        Vec::new()
-    };
-    col.resize(shape.scratch(geo), 0.0);
+    let mut dx = want_dx.then(|| pool.zeros(shape.cin * n));
+    let mut dcol = pool.take(if want_dx { k * plane } else { 0 });
+    let mut col = pool.take(shape.scratch(geo));
     for b in 0..geo.batch {
-        im2col(x, shape.cin, geo, b, col);
+        im2col(x, shape.cin, geo, b, &mut col);
         matmul(
             [shape.cout, k, plane],
             dweight,
             k,
             true,
             Mat::rows(&dy[b * plane..], n),
-            Mat::transposed(col, plane),
+            Mat::transposed(&col, plane),
         );
         if let Some(dx) = dx.as_mut() {
             matmul(
@@ -336,26 +342,29 @@ pub fn conv_backward(
             col2im(&dcol, shape.cin, geo, b, dx);
         }
     }
+    pool.give(col);
+    pool.give(dcol);
     dx
 }
 
 /// A depthwise 3×3 "same" convolution without bias: `weight` is `[c][9]`.
-pub fn depthwise(geo: Geo, x: &[f32], weight: &[f32]) -> Vec<f32> {
+pub fn depthwise(geo: Geo, x: &[f32], weight: &[f32], pool: &mut Pool) -> Vec<f32> {
     let (n, plane, w) = (geo.n(), geo.plane(), geo.width);
-    let mut y = vec![0.0; x.len()];
+    let mut y = pool.zeros(x.len());
     y.par_chunks_mut(n)
         .zip(x.par_chunks(n))
         .zip(weight.par_chunks(9))
         .for_each(|((y, x), k)| {
-            for (y, x) in y.chunks_mut(plane).zip(x.chunks(plane)) {
-                taps(geo.height, w, |t, oy, iy, xs, dx| {
-                    let dst = &mut y[oy * w..][..w];
-                    let from = (iy * w) as isize + dx;
-                    for px in xs {
-                        dst[px] += k[t] * x[(from + px as isize) as usize];
-                    }
-                });
-            }
+            wide(|| {
+                for (y, x) in y.chunks_mut(plane).zip(x.chunks(plane)) {
+                    taps(geo.height, w, |t, out, from| {
+                        let len = out.len();
+                        for (y, &x) in y[out].iter_mut().zip(&x[from..][..len]) {
+                            *y += k[t] * x;
+                        }
+                    });
+                }
+            })
         });
     y
 }
@@ -367,35 +376,44 @@ pub fn depthwise_backward(
     weight: &[f32],
     dy: &[f32],
     dweight: &mut [f32],
+    pool: &mut Pool,
 ) -> Vec<f32> {
     let (n, plane, w) = (geo.n(), geo.plane(), geo.width);
-    let mut dx = vec![0.0; x.len()];
+    let mut dx = pool.zeros(x.len());
     dx.par_chunks_mut(n)
         .zip(x.par_chunks(n))
         .zip(dy.par_chunks(n))
         .zip(weight.par_chunks(9).zip(dweight.par_chunks_mut(9)))
         .for_each(|(((dx, x), dy), (k, dk))| {
-            let mut sums = [0.0f64; 9];
-            for ((dx, x), dy) in dx
-                .chunks_mut(plane)
-                .zip(x.chunks(plane))
-                .zip(dy.chunks(plane))
-            {
-                taps(geo.height, w, |t, oy, iy, xs, off| {
-                    let g = &dy[oy * w..][..w];
-                    let from = (iy * w) as isize + off;
-                    let mut sum = 0.0f32;
-                    for px in xs {
-                        let i = (from + px as isize) as usize;
-                        sum += g[px] * x[i];
-                        dx[i] += k[t] * g[px];
-                    }
-                    sums[t] += f64::from(sum);
-                });
-            }
-            for (d, s) in dk.iter_mut().zip(sums) {
-                *d += s as f32;
-            }
+            wide(|| {
+                // Each tap's products summed per column first (no reduction chain in the
+                // inner loop, so it vectorizes), then across columns.
+                let mut columns = vec![0.0f32; 9 * w];
+                for ((dx, x), dy) in dx
+                    .chunks_mut(plane)
+                    .zip(x.chunks(plane))
+                    .zip(dy.chunks(plane))
+                {
+                    taps(geo.height, w, |t, out, from| {
+                        let len = out.len();
+                        let start = t * w + out.start % w;
+                        let g = &dy[out];
+                        for ((c, &g), &x) in columns[start..][..len]
+                            .iter_mut()
+                            .zip(g)
+                            .zip(&x[from..][..len])
+                        {
+                            *c += g * x;
+                        }
+                        for (d, &g) in dx[from..][..len].iter_mut().zip(g) {
+                            *d += k[t] * g;
+                        }
+                    });
+                }
+                for (d, tap) in dk.iter_mut().zip(columns.chunks_exact(w)) {
+                    *d += sum(tap) as f32;
+                }
+            })
         });
     dx
 }
@@ -434,28 +452,32 @@ pub fn batch_norm(
     running: (&mut [f32], &mut [f32]),
     k: BnConstants,
     silu: bool,
+    pool: &mut Pool,
 ) -> (Vec<f32>, BnStats) {
     let n = geo.n();
-    let mut y = vec![0.0; x.len()];
+    let mut y = pool.take(x.len());
     let stats: Vec<(f32, f32, f32)> = y
         .par_chunks_mut(n)
         .zip(x.par_chunks(n))
         .zip(p.gamma.par_iter().zip(p.beta))
         .map(|((y, x), (&g, &b))| {
-            let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-            let var = x
-                .iter()
-                .map(|&v| (f64::from(v) - mean).powi(2))
-                .sum::<f64>()
-                / n as f64;
-            let (mean, var) = (mean as f32, var as f32);
-            let inv_std = 1.0 / (var + k.epsilon).sqrt();
-            let (scale, shift) = (g * inv_std, b - g * inv_std * mean);
-            for (y, &x) in y.iter_mut().zip(x) {
-                let z = x * scale + shift;
-                *y = if silu { z * sigmoid(z) } else { z };
-            }
-            (mean, var, inv_std)
+            wide(|| {
+                let mean = (sum(x) / n as f64) as f32;
+                let var = (sum_pairs(x, x, |v, _| (v - mean) * (v - mean)) / n as f64) as f32;
+                let inv_std = 1.0 / (var + k.epsilon).sqrt();
+                let (scale, shift) = (g * inv_std, b - g * inv_std * mean);
+                if silu {
+                    for (y, &x) in y.iter_mut().zip(x) {
+                        let z = x * scale + shift;
+                        *y = z * sigmoid(z);
+                    }
+                } else {
+                    for (y, &x) in y.iter_mut().zip(x) {
+                        *y = x * scale + shift;
+                    }
+                }
+                (mean, var, inv_std)
+            })
         })
         .collect();
     let (running_mean, running_var) = running;
@@ -481,9 +503,10 @@ pub fn batch_norm_backward(
     dy: &[f32],
     dgamma: &mut [f32],
     dbeta: &mut [f32],
+    pool: &mut Pool,
 ) -> Vec<f32> {
     let n = geo.n();
-    let mut dx = vec![0.0; x.len()];
+    let mut dx = pool.take(x.len());
     dx.par_chunks_mut(n)
         .zip(x.par_chunks(n).zip(dy.par_chunks(n)))
         .zip(stats.mean.par_iter().zip(&stats.inv_std))
@@ -491,38 +514,104 @@ pub fn batch_norm_backward(
         .zip(dgamma.par_iter_mut().zip(dbeta.par_iter_mut()))
         .for_each(
             |((((dx, (x, dy)), (&mean, &inv_std)), (&g, &b)), (dg, db))| {
-                // dx holds the gradient at the normalised value first.
-                let (mut sum_dz, mut sum_dz_xhat) = (0.0f64, 0.0f64);
-                for ((dz, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
-                    let xhat = (x - mean) * inv_std;
-                    let grad = if silu {
-                        let z = g * xhat + b;
-                        let s = sigmoid(z);
-                        dy * s * (1.0 + z * (1.0 - s))
+                wide(|| {
+                    // dx holds the gradient at the normalised value first.
+                    if silu {
+                        for ((dz, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
+                            let z = g * (x - mean) * inv_std + b;
+                            let s = sigmoid(z);
+                            *dz = dy * s * (1.0 + z * (1.0 - s));
+                        }
                     } else {
-                        dy
-                    };
-                    *dz = grad;
-                    sum_dz += f64::from(grad);
-                    sum_dz_xhat += f64::from(grad * xhat);
-                }
-                *db += sum_dz as f32;
-                *dg += sum_dz_xhat as f32;
-                let (mean_dz, mean_dz_xhat) =
-                    ((sum_dz / n as f64) as f32, (sum_dz_xhat / n as f64) as f32);
-                let scale = g * inv_std;
-                for (d, &x) in dx.iter_mut().zip(x) {
-                    let xhat = (x - mean) * inv_std;
-                    *d = scale * (*d - mean_dz - xhat * mean_dz_xhat);
-                }
+                        dx.copy_from_slice(dy);
+                    }
+                    let sum_dz = sum(dx);
+                    let sum_dz_xhat = sum_pairs(dx, x, |d, v| d * (v - mean)) * f64::from(inv_std);
+                    *db += sum_dz as f32;
+                    *dg += sum_dz_xhat as f32;
+                    let (mean_dz, mean_dz_xhat) =
+                        ((sum_dz / n as f64) as f32, (sum_dz_xhat / n as f64) as f32);
+                    let scale = g * inv_std;
+                    for (d, &x) in dx.iter_mut().zip(x) {
+                        let xhat = (x - mean) * inv_std;
+                        *d = scale * (*d - mean_dz - xhat * mean_dz_xhat);
+                    }
+                })
             },
         );
     dx
 }
 
+/// `Σ f(aᵢ, bᵢ)` over two equally long slices, in 16 `f32` lanes within blocks of 4,096 values
+/// (a loop LLVM vectorizes) and in `f64` across blocks, which keeps the rounding of a row of a
+/// million values at that of a few thousand.
+#[inline(always)]
+fn sum_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
+    const LANES: usize = 16;
+    debug_assert_eq!(a.len(), b.len());
+    let mut total = 0.0f64;
+    for (a, b) in a.chunks(4096).zip(b.chunks(4096)) {
+        let mut lanes = [0.0f32; LANES];
+        let (wide_a, wide_b) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+        let tail: f32 = wide_a
+            .remainder()
+            .iter()
+            .zip(wide_b.remainder())
+            .map(|(&x, &y)| f(x, y))
+            .sum();
+        for (x, y) in wide_a.zip(wide_b) {
+            for ((lane, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+                *lane += f(x, y);
+            }
+        }
+        total += f64::from(lanes.iter().sum::<f32>() + tail);
+    }
+    total
+}
+
+/// `Σ aᵢ`, as [`sum_pairs`] sums.
+#[inline(always)]
+fn sum(a: &[f32]) -> f64 {
+    sum_pairs(a, a, |x, _| x)
+}
+
+/// Runs `f` compiled for the widest vectors this CPU has (AVX-512, or AVX2 with FMA; pulp
+/// picks at run time), so that the plain loops inlined into it vectorize at that width.
+#[inline(always)]
+fn wide<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(f)
+}
+
+/// `e^x` to a few ulp in arithmetic that vectorizes (no call, no fused multiply-add): Cephes' `expf`, as the fast
+/// inference path computes it: `x = n·ln 2 + r`, a degree-6 polynomial for `e^r`, `2^n` built
+/// in the exponent bits; `x` clamped to `[-87, 88]`, where the result stays a normal float.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer.
+    let x = x.clamp(-87.0, 88.0);
+    let z = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = z - MAGIC;
+    let r = x - n * 0.693_359_4;
+    let r = r + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    for c in [
+        1.398_199_9e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        0.166_666_65,
+        0.5,
+    ] {
+        p = p * r + c;
+    }
+    let e_r = p * (r * r) + r + 1.0;
+    let n = z.to_bits().wrapping_sub(MAGIC.to_bits());
+    e_r * f32::from_bits(n.wrapping_add(127) << 23)
+}
+
 /// The logistic function.
+#[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + exp(-x))
 }
 
 /// The weights of a squeeze-excitation, in burn's `Linear` layout (`[inputs][outputs]`).
@@ -558,17 +647,19 @@ pub struct SeTape {
 }
 
 /// Squeeze-excitation of `c` channels: `y = x · sigmoid(expand(silu(reduce(mean(x)))))`.
-pub fn squeeze_excite(geo: Geo, c: usize, x: &[f32], p: &SeParams) -> (Vec<f32>, SeTape) {
+pub fn squeeze_excite(
+    geo: Geo,
+    c: usize,
+    x: &[f32],
+    p: &SeParams,
+    pool: &mut Pool,
+) -> (Vec<f32>, SeTape) {
     let (n, plane, batch) = (geo.n(), geo.plane(), geo.batch);
     let s = p.reduce_bias.len();
     let mut pooled = vec![0.0; batch * c];
     for ch in 0..c {
         for b in 0..batch {
-            let sum: f64 = x[ch * n + b * plane..][..plane]
-                .iter()
-                .map(|&v| f64::from(v))
-                .sum();
-            pooled[b * c + ch] = (sum / plane as f64) as f32;
+            pooled[b * c + ch] = (sum(&x[ch * n + b * plane..][..plane]) / plane as f64) as f32;
         }
     }
     let mut squeezed = vec![0.0; batch * s];
@@ -588,7 +679,7 @@ pub fn squeeze_excite(geo: Geo, c: usize, x: &[f32], p: &SeParams) -> (Vec<f32>,
             scale[b * c + o] = sigmoid(e);
         }
     }
-    let mut y = vec![0.0; x.len()];
+    let mut y = pool.take(x.len());
     y.par_chunks_mut(n)
         .zip(x.par_chunks(n))
         .enumerate()
@@ -613,6 +704,7 @@ fn silu(x: f32) -> f32 {
 }
 
 /// The backward of [`squeeze_excite`]: adds into `g`, returns `dx`.
+#[allow(clippy::too_many_arguments)]
 pub fn squeeze_excite_backward(
     geo: Geo,
     c: usize,
@@ -621,6 +713,7 @@ pub fn squeeze_excite_backward(
     p: &SeParams,
     dy: &[f32],
     g: SeGrads,
+    pool: &mut Pool,
 ) -> Vec<f32> {
     let (n, plane, batch) = (geo.n(), geo.plane(), geo.batch);
     let s = p.reduce_bias.len();
@@ -629,11 +722,7 @@ pub fn squeeze_excite_backward(
     for ch in 0..c {
         for b in 0..batch {
             let range = ch * n + b * plane..ch * n + (b + 1) * plane;
-            dscale[b * c + ch] = dy[range.clone()]
-                .iter()
-                .zip(&x[range])
-                .map(|(&d, &v)| f64::from(d * v))
-                .sum::<f64>() as f32;
+            dscale[b * c + ch] = sum_pairs(&dy[range.clone()], &x[range], |d, v| d * v) as f32;
         }
     }
     let mut dpooled = vec![0.0; batch * c];
@@ -687,7 +776,7 @@ pub fn squeeze_excite_backward(
             dpooled[b * c + i] = d / plane as f32;
         }
     }
-    let mut dx = vec![0.0; x.len()];
+    let mut dx = pool.take(x.len());
     dx.par_chunks_mut(n)
         .zip(dy.par_chunks(n))
         .enumerate()
@@ -701,10 +790,10 @@ pub fn squeeze_excite_backward(
 }
 
 /// 2×2 average pooling (`geo` is the input's).
-pub fn avg_pool(geo: Geo, x: &[f32]) -> Vec<f32> {
+pub fn avg_pool(geo: Geo, x: &[f32], pool: &mut Pool) -> Vec<f32> {
     let out = geo.half();
     let (w, ow) = (geo.width, out.width);
-    let mut y = vec![0.0; x.len() / 4];
+    let mut y = pool.take(x.len() / 4);
     y.par_chunks_mut(out.plane())
         .zip(x.par_chunks(geo.plane()))
         .for_each(|(y, x)| {
@@ -720,10 +809,10 @@ pub fn avg_pool(geo: Geo, x: &[f32]) -> Vec<f32> {
 }
 
 /// The backward of [`avg_pool`] (`geo` is the input's).
-pub fn avg_pool_backward(geo: Geo, dy: &[f32]) -> Vec<f32> {
+pub fn avg_pool_backward(geo: Geo, dy: &[f32], pool: &mut Pool) -> Vec<f32> {
     let out = geo.half();
     let (w, ow) = (geo.width, out.width);
-    let mut dx = vec![0.0; dy.len() * 4];
+    let mut dx = pool.take(dy.len() * 4);
     dx.par_chunks_mut(geo.plane())
         .zip(dy.par_chunks(out.plane()))
         .for_each(|(dx, dy)| {
@@ -750,10 +839,10 @@ fn blend(o: usize, n: usize) -> [(usize, f32); 2] {
 }
 
 /// ×2 bilinear upsampling (`geo` is the input's).
-pub fn upsample(geo: Geo, x: &[f32]) -> Vec<f32> {
+pub fn upsample(geo: Geo, x: &[f32], pool: &mut Pool) -> Vec<f32> {
     let (h, w) = (geo.height, geo.width);
     let (oh, ow) = (2 * h, 2 * w);
-    let mut y = vec![0.0; x.len() * 4];
+    let mut y = pool.zeros(x.len() * 4);
     y.par_chunks_mut(oh * ow)
         .zip(x.par_chunks(h * w))
         .for_each(|(y, x)| {
@@ -771,10 +860,10 @@ pub fn upsample(geo: Geo, x: &[f32]) -> Vec<f32> {
 }
 
 /// The backward of [`upsample`] (`geo` is the input's).
-pub fn upsample_backward(geo: Geo, dy: &[f32]) -> Vec<f32> {
+pub fn upsample_backward(geo: Geo, dy: &[f32], pool: &mut Pool) -> Vec<f32> {
     let (h, w) = (geo.height, geo.width);
     let (oh, ow) = (2 * h, 2 * w);
-    let mut dx = vec![0.0; dy.len() / 4];
+    let mut dx = pool.zeros(dy.len() / 4);
     dx.par_chunks_mut(h * w)
         .zip(dy.par_chunks(oh * ow))
         .for_each(|(dx, dy)| {
@@ -795,17 +884,18 @@ pub fn upsample_backward(geo: Geo, dy: &[f32]) -> Vec<f32> {
 /// Weighted mean binary cross-entropy of `logits` against `target` (as
 /// [`crate::bce_with_logits`]: the sum over pixels of `weight · loss`, divided by the sum of the
 /// weights, at least 1), and its gradient with respect to the logits.
-pub fn bce_with_logits(logits: &[f32], target: &[f32], weight: &[f32]) -> (f32, Vec<f32>) {
+pub fn bce_with_logits(
+    logits: &[f32],
+    target: &[f32],
+    weight: &[f32],
+    pool: &mut Pool,
+) -> (f32, Vec<f32>) {
     let total = weight.iter().map(|&w| f64::from(w)).sum::<f64>().max(1.0);
     let mut loss = 0.0f64;
-    let grad = logits
-        .iter()
-        .zip(target)
-        .zip(weight)
-        .map(|((&x, &y), &w)| {
-            loss += f64::from(w * (x.max(0.0) - x * y + (-x.abs()).exp().ln_1p()));
-            w * (sigmoid(x) - y) / total as f32
-        })
-        .collect();
+    let mut grad = pool.take(logits.len());
+    for (((g, &x), &y), &w) in grad.iter_mut().zip(logits).zip(target).zip(weight) {
+        loss += f64::from(w * (x.max(0.0) - x * y + (-x.abs()).exp().ln_1p()));
+        *g = w * (sigmoid(x) - y) / total as f32;
+    }
     ((loss / total) as f32, grad)
 }
