@@ -191,6 +191,15 @@ impl FastUNet {
         }
     }
 
+    /// Replaces the weights by `model`'s (e.g. a network in training, between steps), keeping
+    /// the thread pool and the buffers: cheaper than [`FastUNet::from_model`], which starts
+    /// new threads.
+    pub fn load_weights(&mut self, model: &UNet) {
+        self.network = Network::new(model.config(), &Params::of(model));
+        // Another structure needs other buffer sizes; the same one re-sizes to what it has.
+        self.prepared = None;
+    }
+
     /// The number of threads of the pool.
     pub fn threads(&self) -> usize {
         self.threads

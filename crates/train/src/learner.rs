@@ -99,8 +99,10 @@ pub(crate) enum Learner {
         /// A network of the trained structure on Flex, into which the weights are written to
         /// save them.
         template: UNet,
-        /// The fast inference path on the current weights, made when first needed after a step.
-        fast: Option<Box<FastUNet>>,
+        /// The fast inference path, for the corrective pass and validation.
+        fast: FastUNet,
+        /// Whether `fast` holds weights from before the last step.
+        stale: bool,
     },
 }
 
@@ -110,8 +112,9 @@ impl Learner {
         Ok(match device {
             TrainDevice::Native => Self::Native {
                 trainer: NativeTrainer::new(&model, weight_decay as f32),
+                fast: FastUNet::from_model(&model),
+                stale: false,
                 template: model,
-                fast: None,
             },
             TrainDevice::Burn(backend) => Self::Burn {
                 model,
@@ -181,10 +184,12 @@ impl Learner {
                 trainer,
                 template,
                 fast,
+                stale,
             } => {
-                let fast = fast.get_or_insert_with(|| {
-                    Box::new(FastUNet::from_model(&trainer.write_into(template.clone())))
-                });
+                if *stale {
+                    fast.load_weights(&trainer.write_into(template.clone()));
+                    *stale = false;
+                }
                 let mut logits = vec![0.0; examples.len() * INPUT_SIZE * INPUT_SIZE];
                 fast.forward(
                     &values,
@@ -222,8 +227,8 @@ impl Learner {
                 *model = optim.step(lr, model.clone(), grads);
                 loss_value
             }
-            Self::Native { trainer, fast, .. } => {
-                *fast = None;
+            Self::Native { trainer, stale, .. } => {
+                *stale = true;
                 trainer.step(
                     &Batch {
                         input: &values.input,

@@ -899,3 +899,6 @@ pub fn bce_with_logits(
     }
     ((loss / total) as f32, grad)
 }
+
+#[cfg(test)]
+mod tests;
