@@ -284,3 +284,23 @@ impl BatchValues {
         values
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_names_round_trip_and_cpu_is_read_as_flex() {
+        for name in ["native", "flex", "torch", "vulkan"] {
+            let device: TrainDevice = name.parse().expect("a device name");
+            assert_eq!(device.to_string(), name);
+        }
+        assert_eq!(
+            "cpu".parse::<TrainDevice>().ok(),
+            Some(TrainDevice::Burn(Backend::Cpu))
+        );
+        assert_eq!(TrainDevice::default(), TrainDevice::Native);
+        let err = "cuda".parse::<TrainDevice>().expect_err("not a device");
+        assert!(err.to_string().contains("`cuda`"), "{err}");
+    }
+}
