@@ -23,6 +23,7 @@ const CONFIGS: &[(&str, InputKind)] = &[
     ("styles-mix.toml", InputKind::Scribble),
     ("styles2-baseline.toml", InputKind::Scribble),
     ("styles2-mix.toml", InputKind::Scribble),
+    ("trainer-check.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
 ];
