@@ -70,7 +70,7 @@ pub use augment::{augment, AugmentParams};
 pub use coco::{polygon_to_rle, CocoSource, Rle};
 pub use config::{Config, DatasetConfig, DatasetKind, DATA_ENV};
 pub use copy_paste::copy_paste;
-pub use crop::{crop_mask, crop_plane, crop_rgb, random_window, CropParams, Window};
+pub use crop::{random_window, CropParams};
 pub use dataset::{Dataset, ScanReport};
 pub use error::{Error, Result};
 pub use folder::{MaskEncoding, MaskFolderOptions, MaskFolderSource, BINARY_IGNORE, INDEX_IGNORE};

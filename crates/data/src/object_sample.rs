@@ -2,10 +2,10 @@
 
 use image::RgbImage;
 use rand::Rng;
-use scribseg_sim::{Mask, Transform};
+use scribseg_sim::{crop_mask, crop_rgb, Mask, Transform, Window};
 
 use crate::augment::{augment, AugmentParams};
-use crate::crop::{crop_mask, crop_rgb, random_window, CropParams, Window};
+use crate::crop::{random_window, CropParams};
 use crate::sample::{Modality, Sample};
 
 /// A target object, its image and every other object of the same image

@@ -28,12 +28,12 @@ use image::{ExtendedColorType, ImageEncoder, ImageFormat};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::crop::Window;
 use crate::error::{Error, Result};
 use crate::mixture::Mixture;
 use crate::object_sample::ObjectSample;
 use crate::sample::Modality;
 use bytes::{put_bytes, put_mask, put_varint, Cursor};
+use scribseg_sim::Window;
 
 const MAGIC: &[u8; 8] = b"SCRBSHD1";
 

@@ -16,10 +16,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use burn::tensor::Device;
 use image::RgbImage;
-use scribseg_data::{crop_rgb, Window};
 use scribseg_sim::{
-    draw_stroke, BoxPrompt, ExtremePoints, Plane, Point, Polarity, Rect, Stroke, DRAW_RADIUS,
-    EXTREME_SIGMA,
+    crop_rgb, draw_stroke, BoxPrompt, ExtremePoints, Plane, Point, Polarity, Rect, Stroke, Window,
+    DRAW_RADIUS, EXTREME_SIGMA,
 };
 
 use crate::crop_cache::CropCache;

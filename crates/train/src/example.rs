@@ -4,13 +4,14 @@
 
 use image::RgbImage;
 use rand::Rng;
-use scribseg_data::{crop_mask, crop_rgb, ObjectSample, Window};
+use scribseg_data::ObjectSample;
 use scribseg_model::input::INPUT_SIZE;
 use scribseg_model::{stroke_window, CropSegmentation, InputKind, LabelCrop, SegmenterConfig};
 use scribseg_sim::{
-    clear_ignored_error, corrective_scribble, distance_to_background, draw_stroke, simulate_style,
-    BoxPrompt, CorrectiveParams, ExtremePoints, Mask, Plane, Point, Polarity, Rect, ScribbleParams,
-    Stroke, StrokeStyle, Transform, DRAW_RADIUS, EXTREME_SIGMA,
+    clear_ignored_error, corrective_scribble, crop_mask, crop_rgb, distance_to_background,
+    draw_stroke, simulate_style, BoxPrompt, CorrectiveParams, ExtremePoints, Mask, Plane, Point,
+    Polarity, Rect, ScribbleParams, Stroke, StrokeStyle, Transform, Window, DRAW_RADIUS,
+    EXTREME_SIGMA,
 };
 
 /// How examples are made.
