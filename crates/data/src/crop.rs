@@ -2,7 +2,7 @@
 //! [`scribseg_sim`]'s ([`crop_rgb`](scribseg_sim::crop_rgb) and its kin).
 
 use rand::Rng;
-use scribseg_sim::{Rect, Window};
+use scribseg_sim::{CropRule, Rect, Window};
 
 /// How training windows are drawn around an object.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,7 +36,11 @@ pub fn random_window(bbox: Rect, params: &CropParams, rng: &mut impl Rng) -> Win
     } else {
         lo
     };
-    let mut w = Window::square_around(bbox, margin, params.min_side);
+    let rule = CropRule {
+        context: margin,
+        min_side: params.min_side,
+    };
+    let mut w = rule.around_rect(bbox);
     if params.jitter > 0.0 {
         let j = params.jitter;
         w.x0 += rng.random_range(-j..j) * w.width;

@@ -33,7 +33,7 @@ use crate::mixture::Mixture;
 use crate::object_sample::ObjectSample;
 use crate::sample::Modality;
 use bytes::{put_bytes, put_mask, put_varint, Cursor};
-use scribseg_sim::Window;
+use scribseg_sim::{CropRule, Window};
 
 const MAGIC: &[u8; 8] = b"SCRBSHD1";
 
@@ -88,7 +88,11 @@ impl ShardWriter {
     /// The window a record stores around a target: square, `margin` of context.
     pub fn store_window(&self, sample: &ObjectSample) -> Option<Window> {
         let bbox = sample.target.bounding_box()?;
-        Some(Window::square_around(bbox, self.meta.margin, 8.0))
+        let rule = CropRule {
+            context: self.meta.margin,
+            min_side: 8.0,
+        };
+        Some(rule.around_rect(bbox))
     }
 
     /// Crops `sample` around its target and appends it as one record of dataset `dataset`.

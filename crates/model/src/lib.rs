@@ -30,6 +30,6 @@ pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 pub use error::Error;
 pub use lineage::{Lineage, LINEAGE_FILE};
 pub use segmenter::{
-    stroke_window, CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig,
+    CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig,
 };
 pub use unet::{BlockKind, InputKind, StageConfig, UNet, UNetConfig};

@@ -2,7 +2,7 @@
 //! full-resolution label map and per-label probabilities out.
 //!
 //! For each label the network sees a 128×128 square crop around that
-//! label's positive strokes ([`stroke_window`], no wider than the image),
+//! label's positive strokes ([`SegmenterConfig::crop_rule`], no wider than the image),
 //! with the label's own strokes drawn +1 and every other label's strokes −1
 //! (the paper's multi-label rule). All labels of an image run as one batch.
 //! The logits are resized back to the crop's extent in the image and turned into
@@ -17,8 +17,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use burn::tensor::Device;
 use image::RgbImage;
 use scribseg_sim::{
-    crop_rgb, draw_stroke, BoxPrompt, ExtremePoints, Plane, Point, Polarity, Rect, Stroke, Window,
-    DRAW_RADIUS, EXTREME_SIGMA,
+    crop_rgb, draw_stroke, BoxPrompt, CropRule, ExtremePoints, Plane, Point, Polarity, Rect,
+    Stroke, Window, DRAW_RADIUS, EXTREME_SIGMA,
 };
 
 use crate::crop_cache::CropCache;
@@ -80,39 +80,21 @@ impl Default for SegmenterConfig {
     }
 }
 
-/// The crop the network sees for strokes whose points are `points`: a
-/// square centred on their bounding box, its side the box's longer side
-/// times `1 + 2·context`, at least `min_side`. It may reach past the image
-/// (read as black). `None` when there are no points.
-///
-/// Training crops its samples with this same rule from simulated strokes,
-/// so the network learns the context it will get at inference. (The
-/// [`Segmenter`] also caps the side at the image's, `image_window`; a
-/// training sample is a stored crop around its object, whose edges are not
-/// the photo's.)
-pub fn stroke_window(
-    points: impl IntoIterator<Item = Point>,
-    config: &SegmenterConfig,
-) -> Option<Window> {
-    let mut it = points.into_iter();
-    let first = it.next()?;
-    let (mut x0, mut y0, mut x1, mut y1) = (first.x, first.y, first.x, first.y);
-    for p in it {
-        (x0, y0, x1, y1) = (x0.min(p.x), y0.min(p.y), x1.max(p.x), y1.max(p.y));
+impl SegmenterConfig {
+    /// The crop rule of this config's `context` and `min_side`: the crop the network sees for
+    /// a label's strokes (it may reach past the image, read as black). Training crops its
+    /// samples with this same rule from simulated strokes. (The [`Segmenter`] also caps the
+    /// side at the image's, `image_window`; a training sample is a stored crop around its
+    /// object, whose edges are not the photo's.)
+    pub fn crop_rule(&self) -> CropRule {
+        CropRule {
+            context: self.context,
+            min_side: self.min_side,
+        }
     }
-    // Pixel-centre extremes to pixel edges.
-    let extent = (x1 - x0 + 1.0).max(y1 - y0 + 1.0);
-    let side = (extent * (1.0 + 2.0 * config.context)).max(config.min_side);
-    let (cx, cy) = ((x0 + x1) / 2.0 + 0.5, (y0 + y1) / 2.0 + 0.5);
-    Some(Window {
-        x0: cx - side / 2.0,
-        y0: cy - side / 2.0,
-        width: side,
-        height: side,
-    })
 }
 
-/// [`stroke_window`] in an image of `image` (width, height) pixels, its
+/// The crop rule's window ([`SegmenterConfig::crop_rule`]) in an image of `image` (width, height) pixels, its
 /// side capped at the image's longer side (but never below `min_side`),
 /// still centred on the points. Past the image there is only black: once
 /// corrections span the object of a small image, a wider window only
@@ -123,7 +105,7 @@ fn image_window(
     config: &SegmenterConfig,
     image: (usize, usize),
 ) -> Option<Window> {
-    let window = stroke_window(points, config)?;
+    let window = config.crop_rule().around_points(points)?;
     let side = window
         .width
         .min(image.0.max(image.1) as f32)
@@ -481,19 +463,20 @@ impl Segmenter {
     /// The object probabilities for one of the paper's baseline prompts (a
     /// bounding box or four extreme points, in image pixel coordinates), for
     /// a network trained on that prompt kind. The crop follows the prompt's
-    /// points with the rule of [`stroke_window`], with the
+    /// points with the crop rule ([`SegmenterConfig::crop_rule`]), with the
     /// prompt's context ([`SegmenterConfig::prompt_context`]).
     pub fn segment_prompt(&self, image: &RgbImage, prompt: &Prompt) -> Plane {
         let mut probabilities = Plane::new(image.width() as usize, image.height() as usize);
-        let config = SegmenterConfig {
+        let rule = CropRule {
             context: self.config.prompt_context,
-            ..self.config.clone()
+            ..self.config.crop_rule()
         };
         // Uncapped: a baseline reads the object's extent from the prompt's
         // share of the crop, which it was trained with at this one context;
         // capped at the image, the box's share changes and the box network
         // fails on objects that fill their image.
-        let window = stroke_window(prompt.points(), &config)
+        let window = rule
+            .around_points(prompt.points())
             .expect("a box or extreme points have at least one point");
         let mut channel = Plane::new(INPUT_SIZE, INPUT_SIZE);
         let transform = window.transform(INPUT_SIZE, INPUT_SIZE);
@@ -836,12 +819,18 @@ mod tests {
     fn window_is_a_square_around_the_strokes_with_context() {
         let config = SegmenterConfig::default();
         let strokes = [Point::new(10.0, 20.0), Point::new(49.0, 29.0)];
-        let w = stroke_window(strokes, &config).unwrap();
+        let w = config.crop_rule().around_points(strokes).unwrap();
         assert_eq!((w.width, w.height), (72.0, 72.0)); // 40 px × 1.8
         assert_eq!((w.x0 + w.width / 2.0, w.y0 + w.height / 2.0), (30.0, 25.0));
-        let click = stroke_window([Point::new(5.0, 5.0)], &config).unwrap();
+        let click = config
+            .crop_rule()
+            .around_points([Point::new(5.0, 5.0)])
+            .unwrap();
         assert_eq!(click.width, 48.0);
-        assert!(stroke_window(std::iter::empty(), &config).is_none());
+        assert!(config
+            .crop_rule()
+            .around_points(std::iter::empty())
+            .is_none());
     }
 
     #[test]
@@ -852,7 +841,7 @@ mod tests {
         let strokes = [Point::new(9.0, 30.0), Point::new(208.0, 129.0)];
         assert_eq!(
             image_window(strokes, &config, LARGE),
-            stroke_window(strokes, &config)
+            config.crop_rule().around_points(strokes)
         );
         let w = image_window(strokes, &config, (218, 166)).unwrap();
         assert_eq!((w.width, w.height), (218.0, 218.0));

@@ -9,7 +9,58 @@
 
 use image::RgbImage;
 
-use crate::{Mask, Plane, Rect, Transform};
+use crate::{Mask, Plane, Point, Rect, Transform};
+
+/// The rule that turns what a crop must show into the square window the network sees:
+/// centred on it, its side the longer side of its extent times `1 + 2·context`, at least
+/// `min_side`. The `Segmenter` takes its crops around a label's strokes with it, and training
+/// takes its samples' crops around simulated strokes with it (drawing `context` per sample),
+/// so the network learns the context it gets at inference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CropRule {
+    /// Context on each side, as a fraction of the extent's longer side.
+    pub context: f32,
+    /// The smallest side, in source pixels: a click or a short stroke still sees its
+    /// surroundings.
+    pub min_side: f32,
+}
+
+impl CropRule {
+    /// The window around pixel-centre `points` (a pixel's extent is one pixel around its
+    /// centre); `None` when there are none.
+    pub fn around_points(&self, points: impl IntoIterator<Item = Point>) -> Option<Window> {
+        let mut it = points.into_iter();
+        let first = it.next()?;
+        let (mut x0, mut y0, mut x1, mut y1) = (first.x, first.y, first.x, first.y);
+        for p in it {
+            (x0, y0, x1, y1) = (x0.min(p.x), y0.min(p.y), x1.max(p.x), y1.max(p.y));
+        }
+        // Pixel-centre extremes to pixel edges.
+        let extent = (x1 - x0 + 1.0).max(y1 - y0 + 1.0);
+        Some(self.square((x0 + x1) / 2.0 + 0.5, (y0 + y1) / 2.0 + 0.5, extent))
+    }
+
+    /// The window around `rect` (pixel edges).
+    pub fn around_rect(&self, rect: Rect) -> Window {
+        let extent = rect.width().max(rect.height()) as f32;
+        let (cx, cy) = (
+            (rect.x0 + rect.x1) as f32 / 2.0,
+            (rect.y0 + rect.y1) as f32 / 2.0,
+        );
+        self.square(cx, cy, extent)
+    }
+
+    /// The square centred on `(cx, cy)` for an extent of `extent` pixels.
+    fn square(&self, cx: f32, cy: f32, extent: f32) -> Window {
+        let side = (extent * (1.0 + 2.0 * self.context)).max(self.min_side);
+        Window {
+            x0: cx - side / 2.0,
+            y0: cy - side / 2.0,
+            width: side,
+            height: side,
+        }
+    }
+}
 
 /// An axis-aligned window of a source image, in pixel-edge coordinates.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,20 +83,6 @@ impl Window {
             y0: rect.y0 as f32,
             width: rect.width() as f32,
             height: rect.height() as f32,
-        }
-    }
-
-    /// A square window centred on `rect`, its side the longer side of `rect`
-    /// times `1 + 2·margin` (at least `min_side`).
-    pub fn square_around(rect: Rect, margin: f32, min_side: f32) -> Self {
-        let side = (rect.width().max(rect.height()) as f32 * (1.0 + 2.0 * margin)).max(min_side);
-        let cx = (rect.x0 + rect.x1) as f32 / 2.0;
-        let cy = (rect.y0 + rect.y1) as f32 / 2.0;
-        Window {
-            x0: cx - side / 2.0,
-            y0: cy - side / 2.0,
-            width: side,
-            height: side,
         }
     }
 
@@ -215,7 +252,6 @@ pub fn crop_plane(plane: &Plane, window: &Window, width: usize, height: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Point;
     use rand::{Rng, SeedableRng};
 
     #[test]

@@ -61,7 +61,7 @@ mod styles;
 
 pub use components::{components, Component};
 pub use corrective::{clear_ignored_error, corrective_scribble, CorrectiveParams, PredictionError};
-pub use crop::{crop_mask, crop_plane, crop_rgb, Window};
+pub use crop::{crop_mask, crop_plane, crop_rgb, CropRule, Window};
 pub use distance::{dilate, distance_to_background};
 pub use draw::{draw_stroke, Polarity, Scribble, Stroke, DRAW_RADIUS};
 pub use geometry::{Point, Rect, Transform};

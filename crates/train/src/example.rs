@@ -6,11 +6,11 @@ use image::RgbImage;
 use rand::Rng;
 use scribseg_data::ObjectSample;
 use scribseg_model::input::INPUT_SIZE;
-use scribseg_model::{stroke_window, CropSegmentation, InputKind, LabelCrop, SegmenterConfig};
+use scribseg_model::{CropSegmentation, InputKind, LabelCrop, SegmenterConfig};
 use scribseg_sim::{
     clear_ignored_error, corrective_scribble, crop_mask, crop_rgb, distance_to_background,
-    draw_stroke, simulate_style, BoxPrompt, CorrectiveParams, ExtremePoints, Mask, Plane, Point,
-    Polarity, Rect, ScribbleParams, Stroke, StrokeStyle, Transform, Window, DRAW_RADIUS,
+    draw_stroke, simulate_style, BoxPrompt, CorrectiveParams, CropRule, ExtremePoints, Mask, Plane,
+    Point, Polarity, Rect, ScribbleParams, Stroke, StrokeStyle, Transform, Window, DRAW_RADIUS,
     EXTREME_SIGMA,
 };
 
@@ -87,7 +87,7 @@ pub struct Origin {
     /// object's own, then any correction.
     strokes: Vec<Stroke>,
     /// The crop rule (context and smallest side) the example was drawn with.
-    crop: SegmenterConfig,
+    crop: CropRule,
     /// Whether positive strokes are drawn only inside the target and
     /// negative ones only outside it (not for a style whose strokes cross
     /// the outline: the network must see them as drawn).
@@ -107,7 +107,7 @@ impl Origin {
             .filter(|s| s.polarity == Polarity::Positive)
             .flat_map(|s| s.points.iter().copied());
         if !self.around_object {
-            return stroke_window(positive, &self.crop);
+            return self.crop.around_points(positive);
         }
         let b = self.object.target.bounding_box()?;
         let corners = [
@@ -117,7 +117,7 @@ impl Origin {
         // Only with a positive stroke, as for the strokes' own window.
         let mut positive = positive.peekable();
         positive.peek()?;
-        stroke_window(positive.chain(corners), &self.crop)
+        self.crop.around_points(positive.chain(corners))
     }
 
     /// The example these strokes give: every stroke drawn clipped to the
@@ -200,17 +200,11 @@ pub fn make_example(
             .map(dot)
             .to_vec(),
     };
-    let crop = SegmenterConfig {
+    let crop = CropRule {
         context: rng.random_range(params.context.0..=params.context.1),
         min_side: params.min_side,
-        ..SegmenterConfig::default()
     };
-    let window = || {
-        stroke_window(
-            positive.iter().flat_map(|s| s.points.iter().copied()),
-            &crop,
-        )
-    };
+    let window = || crop.around_points(positive.iter().flat_map(|s| s.points.iter().copied()));
     match params.kind {
         InputKind::Scribble => {
             let mut strokes = negative_scribbles(sample, style, params, rng);
@@ -412,9 +406,9 @@ mod tests {
                 points: vec![Point::new(25.0, 50.0), Point::new(45.0, 50.0)],
                 polarity: Polarity::Positive,
             }],
-            crop: SegmenterConfig {
+            crop: CropRule {
                 context: 0.4,
-                ..SegmenterConfig::default()
+                min_side: SegmenterConfig::default().min_side,
             },
             clip: true,
             around_object: false,
