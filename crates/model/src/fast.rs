@@ -46,6 +46,7 @@
 
 mod bf16;
 mod gemm;
+mod kernel;
 mod layers;
 mod network;
 mod params;

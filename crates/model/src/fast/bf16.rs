@@ -5,7 +5,8 @@
 //! `vdpbf16ps` multiplies 32 bf16 pairs and adds each pair's two products to one fp32 lane: twice
 //! the multiply-adds of an fp32 `vfmadd231ps` per instruction (measured on Zen 4: 114 against
 //! 56 GMAC/s per core). The pairs run along the inner dimension `k`, so both operands are
-//! repacked: the weights once ([`pack_weights`], `[panel][k/2][ROWS]` pairs), the input of each
+//! repacked: the weights once ([`pack_weights`](super::kernel::pack_weights),
+//! `[panel][k/2][ROWS]` pairs), the input of each
 //! tile before its product ([`Bf16::pack`], `[k/2][n]` pairs). The accumulators, the epilogue
 //! (bias, residual, SiLU) and the output stay fp32, and so does everything outside the
 //! convolutions that use this kernel.
@@ -19,48 +20,8 @@
 
 use std::ops::Range;
 
-use super::gemm::{Epilogue, Weights, ROWS};
+use super::kernel::{Epilogue, Weights, ROWS};
 use super::shared::OutTile;
-
-/// Rounds `value` to the nearest bfloat16 (ties to even), as `vcvtne2ps2bf16` does for normal
-/// numbers; the bits of the result.
-pub(super) fn round_to_bf16(value: f32) -> u16 {
-    let bits = value.to_bits();
-    if value.is_nan() {
-        return ((bits >> 16) as u16) | 0x40; // quiet NaN
-    }
-    let rounding = 0x7fff + ((bits >> 16) & 1);
-    (bits.wrapping_add(rounding) >> 16) as u16
-}
-
-/// Two values as one bf16 pair: `low` in the low half, as `vdpbf16ps` reads it.
-fn pair(low: f32, high: f32) -> u32 {
-    u32::from(round_to_bf16(low)) | (u32::from(round_to_bf16(high)) << 16)
-}
-
-/// The packed fp32 panels `[blocks][k][ROWS]` as bf16 pairs `[blocks][k/2][ROWS]` (an odd `k`
-/// padded with a zero).
-pub(super) fn pack_weights(panels: &[f32], k: usize) -> Vec<u32> {
-    let pairs = k.div_ceil(2);
-    let mut out = vec![0; panels.len() / (k * ROWS).max(1) * pairs * ROWS];
-    for (panel, dst) in panels
-        .chunks_exact(k * ROWS)
-        .zip(out.chunks_exact_mut(pairs * ROWS))
-    {
-        for (p, dst) in dst.chunks_exact_mut(ROWS).enumerate() {
-            for (r, d) in dst.iter_mut().enumerate() {
-                let low = panel[2 * p * ROWS + r];
-                let high = if 2 * p + 1 < k {
-                    panel[(2 * p + 1) * ROWS + r]
-                } else {
-                    0.0
-                };
-                *d = pair(low, high);
-            }
-        }
-    }
-    out
-}
 
 /// Proof that this CPU runs the bf16 kernel (AVX-512 F/BW/VL/DQ/CD and BF16); the kernel's
 /// entry points are its methods. Off x86-64 there is no such CPU and no value of this type.
@@ -132,7 +93,8 @@ impl Bf16 {
     }
 
     /// `out[o][j] = epilogue(b[o] + Σ_k W[o][k] · x[k][j])` as [`gemm`](crate::fast::gemm)
-    /// computes it, with `pairs` the weights' bf16 pairs ([`pack_weights`] of `w.panels`) and
+    /// computes it, with `pairs` the weights' bf16 pairs
+    /// ([`pack_weights`](super::kernel::pack_weights) of `w.panels`) and
     /// `x` the `n` pixels' input packed by [`Bf16::pack`] (`[k/2][n]`).
     #[allow(clippy::too_many_arguments)]
     pub fn gemm(
@@ -175,7 +137,7 @@ mod imp {
     use pulp::x86::V4;
 
     use super::{Epilogue, OutTile, Weights, ROWS};
-    use crate::fast::gemm::{store, store_partial};
+    use crate::fast::kernel::{store, store_partial};
 
     /// Lanes of a register.
     const LANES: usize = 16;
@@ -385,6 +347,7 @@ mod imp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fast::kernel::{pack_weights, round_to_bf16};
 
     #[test]
     fn rounding_is_to_nearest_even() {
@@ -402,7 +365,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn kernel_matches_a_scalar_product_of_the_rounded_values() {
-        use crate::fast::gemm::{Packed, Residual};
+        use crate::fast::kernel::{Packed, Residual};
         use crate::fast::params::FoldedConv;
         use crate::fast::shared::SharedOut;
 

@@ -13,7 +13,8 @@ use pulp::Simd;
 use rayon::prelude::*;
 
 use super::bf16::Bf16;
-use super::gemm::{Epilogue, GemmTask, Packed, Residual, Weights, ROWS};
+use super::gemm::GemmTask;
+use super::kernel::{Epilogue, Packed, Residual, Weights, ROWS};
 use super::planes::{avg_pool_plane, im2col, upsample_plane, DepthwiseTask};
 use super::shared::{OutTile, SharedOut};
 

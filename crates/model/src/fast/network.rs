@@ -1,8 +1,8 @@
-//! The network laid out for the fast kernels, and its forward pass over a [`Workspace`].
+//! The network laid out for the fast kernels, and its forward pass over its [`Buffers`].
 
 use pulp::Simd;
 
-use super::gemm::{Epilogue, Packed, Residual, Weights};
+use super::kernel::{Epilogue, Packed, Residual, Weights};
 use super::layers::{
     avg_pool, conv1x1, conv1x1_scratch, conv3x3, conv3x3_scratch, depthwise, depthwise_scratch,
     fused_block, fused_scratch, upsample_concat, Ctx, Geometry, SampleWeights,
@@ -418,8 +418,8 @@ impl Network {
                     }
                     let scaled = &mut ws.scaled[item * panel_len..(item + 1) * panel_len];
                     for ((dst, src), s) in scaled
-                        .chunks_exact_mut(super::gemm::ROWS)
-                        .zip(block.project.panels.chunks_exact(super::gemm::ROWS))
+                        .chunks_exact_mut(super::kernel::ROWS)
+                        .zip(block.project.panels.chunks_exact(super::kernel::ROWS))
                         .zip(scale.iter().cycle())
                     {
                         for (d, w) in dst.iter_mut().zip(src) {

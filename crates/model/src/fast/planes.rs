@@ -4,7 +4,7 @@
 
 use pulp::{Simd, WithSimd};
 
-use super::gemm::lanes;
+use super::kernel::lanes;
 use super::params::Dense;
 use super::simd::{sigmoid_scalar, silu, silu_scalar};
 
