@@ -23,6 +23,7 @@ pub mod fast;
 pub mod input;
 pub mod lineage;
 mod segmenter;
+mod tensors;
 pub mod unet;
 
 pub use backend::Backend;
@@ -32,4 +33,5 @@ pub use lineage::{Lineage, LINEAGE_FILE};
 pub use segmenter::{
     CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig,
 };
+pub use tensors::NamedTensor;
 pub use unet::{BlockKind, InputKind, StageConfig, UNet, UNetConfig};

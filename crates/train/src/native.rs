@@ -24,7 +24,7 @@ mod pool;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use scribseg_model::UNet;
+use scribseg_model::{NamedTensor, UNet};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -60,7 +60,7 @@ const BETA_2: f32 = 0.999;
 const EPSILON: f32 = 1e-5;
 
 impl Adam {
-    fn step(&mut self, lr: f32, params: &mut [params::Named], grads: &[Vec<f32>]) {
+    fn step(&mut self, lr: f32, params: &mut [NamedTensor], grads: &[Vec<f32>]) {
         self.time += 1;
         let time = i32::try_from(self.time).unwrap_or(i32::MAX);
         let correction_2 = (1.0 - BETA_2.powi(time)).sqrt();

@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::BatchNormConfig;
-use burn::tensor::Tensor;
 
 use crate::UNet;
 
@@ -16,32 +14,6 @@ pub(super) struct Params {
     /// The batch norms' epsilon: a constant of the layer, not a tensor, so it is not visited;
     /// the network builds every batch norm with burn's default.
     epsilon: f32,
-}
-
-/// Collects the tensors of a module into [`Params`].
-struct Collector {
-    path: Vec<String>,
-    tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
-}
-
-impl ModuleVisitor for Collector {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_owned());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let tensor = param.val();
-        let shape = tensor.dims().to_vec();
-        let values = tensor
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .expect("a float tensor converts to f32");
-        self.tensors.insert(self.path.join("."), (shape, values));
-    }
 }
 
 /// A convolution with its batch norm folded in: `y = W * x + b`.
@@ -75,13 +47,12 @@ pub(super) struct Dense {
 impl Params {
     /// Reads every tensor of `model`.
     pub fn of(model: &UNet) -> Self {
-        let mut collector = Collector {
-            path: Vec::new(),
-            tensors: HashMap::new(),
-        };
-        model.visit(&mut collector);
         Self {
-            tensors: collector.tensors,
+            tensors: model
+                .tensors()
+                .into_iter()
+                .map(|t| (t.name, (t.shape, t.value)))
+                .collect(),
             epsilon: BatchNormConfig::new(1).epsilon as f32,
         }
     }

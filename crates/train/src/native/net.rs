@@ -2,14 +2,14 @@
 //! that keeps what the backward pass needs, and the backward pass.
 
 use burn::nn::BatchNormConfig;
-use scribseg_model::UNetConfig;
+use scribseg_model::{NamedTensor, UNetConfig};
 
 use super::ops::{
     avg_pool, avg_pool_backward, batch_norm, batch_norm_backward, conv, conv_backward, depthwise,
     depthwise_backward, squeeze_excite, squeeze_excite_backward, upsample, upsample_backward,
     BnConstants, BnParams, BnStats, ConvShape, Geo, SeGrads, SeParams, SeTape,
 };
-use super::params::{Named, Store};
+use super::params::Store;
 use super::pool::Pool;
 
 /// A dense convolution.
@@ -218,9 +218,9 @@ impl Tape {
 /// The trainable parameters' values, the running statistics and the buffers of one pass.
 pub struct State<'a> {
     /// Parameter values, in [`Store::params`] order.
-    pub params: &'a [Named],
+    pub params: &'a [NamedTensor],
     /// Running statistics, in [`Store::running`] order.
-    pub running: &'a mut [Named],
+    pub running: &'a mut [NamedTensor],
     /// The buffers of the pass.
     pub pool: &'a mut Pool,
 }
@@ -618,7 +618,7 @@ fn conv_bn_grad(
     dx
 }
 
-fn se_params<'a>(se: &SqueezeExcite, params: &'a [Named]) -> SeParams<'a> {
+fn se_params<'a>(se: &SqueezeExcite, params: &'a [NamedTensor]) -> SeParams<'a> {
     SeParams {
         reduce_weight: &params[se.reduce_weight].value,
         reduce_bias: &params[se.reduce_bias].value,
