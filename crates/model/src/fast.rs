@@ -64,6 +64,7 @@ use bf16::Bf16;
 use layers::{Ctx, Geometry};
 use network::{Buffers, Network, Sizes};
 use params::Params;
+pub use simd::{EXP_LN2, EXP_MAX, EXP_MIN, EXP_POLYNOMIAL, EXP_ROUND};
 
 /// The arithmetic of the fast path's matrix products.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -8,6 +8,7 @@
 //! pool. Backward functions *add* into parameter gradients and return the input's gradient.
 
 use rayon::prelude::*;
+use scribseg_model::fast::{EXP_LN2, EXP_MAX, EXP_MIN, EXP_POLYNOMIAL, EXP_ROUND};
 
 use super::pool::Pool;
 
@@ -647,29 +648,21 @@ fn wide<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(f)
 }
 
-/// `e^x` to a few ulp in arithmetic that vectorizes (no call, no fused multiply-add): Cephes' `expf`, as the fast
-/// inference path computes it: `x = n·ln 2 + r`, a degree-6 polynomial for `e^r`, `2^n` built
-/// in the exponent bits; `x` clamped to `[-87, 88]`, where the result stays a normal float.
+/// `e^x` to a few ulp in arithmetic that vectorizes (no call, no fused multiply-add): Cephes'
+/// `expf` with the fast inference path's constants ([`scribseg_model::fast::EXP_MIN`] and
+/// the others): `x = n·ln 2 + r`, a degree-6 polynomial for `e^r`, `2^n` built in the exponent
+/// bits.
 #[inline(always)]
 fn exp(x: f32) -> f32 {
-    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer.
-    let x = x.clamp(-87.0, 88.0);
-    let z = x * std::f32::consts::LOG2_E + MAGIC;
-    let n = z - MAGIC;
-    let r = x - n * 0.693_359_4;
-    let r = r + n * 2.121_944_4e-4;
-    let mut p = 1.987_569_1e-4f32;
-    for c in [
-        1.398_199_9e-3,
-        8.333_452e-3,
-        4.166_579_6e-2,
-        0.166_666_65,
-        0.5,
-    ] {
-        p = p * r + c;
-    }
+    let x = x.clamp(EXP_MIN, EXP_MAX);
+    let z = x * std::f32::consts::LOG2_E + EXP_ROUND;
+    let n = z - EXP_ROUND;
+    let r = x - n * EXP_LN2.0 - n * EXP_LN2.1;
+    let p = EXP_POLYNOMIAL[1..]
+        .iter()
+        .fold(EXP_POLYNOMIAL[0], |p, &c| p * r + c);
     let e_r = p * (r * r) + r + 1.0;
-    let n = z.to_bits().wrapping_sub(MAGIC.to_bits());
+    let n = z.to_bits().wrapping_sub(EXP_ROUND.to_bits());
     e_r * f32::from_bits(n.wrapping_add(127) << 23)
 }
 
