@@ -9,7 +9,7 @@
 //! datasets; a [`Dataset`] adds the deterministic by-image / by-volume
 //! [`Split`] and skips bad files with a count ([`ScanReport`]). Training
 //! examples are [`ObjectSample`]s: one target, the image's other objects as
-//! negatives, cropped by [`Window`] to any size and augmented;
+//! negatives, cropped by [`scribseg_sim::Window`] to any size and augmented;
 //! [`pack`] writes them into shards that [`ShardReader`] serves at memory
 //! speed, drawn by dataset weight through a [`ShardSampler`].
 //!
