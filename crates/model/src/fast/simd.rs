@@ -4,9 +4,8 @@ use pulp::Simd;
 
 /// The constants of Cephes' `expf`, shared by the fast path's SIMD `exp` and the CPU
 /// trainer's scalar form of it: the input's clamp (where the result stays a normal float), the
-/// rounding constant
-/// `1.5 · 2^23`, `ln 2` split in two for precision, and the degree-6 polynomial for `e^r`
-/// (highest power first, its constant and linear terms 1 left out).
+/// rounding constant `1.5 · 2^23`, `ln 2` split in two for precision, and the degree-6
+/// polynomial for `e^r` (highest power first, its constant and linear terms 1 left out).
 pub const EXP_MIN: f32 = -87.0;
 /// See [`EXP_MIN`].
 pub const EXP_MAX: f32 = 88.0;
