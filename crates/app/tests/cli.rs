@@ -5,8 +5,7 @@ use std::process::Output;
 
 use image::{GrayImage, ImageBuffer, Luma, Rgb, RgbImage};
 
-mod util;
-use util::{path_str, random_checkpoint, scribseg, stderr};
+use crate::util::{path_str, random_checkpoint, scribseg, stderr};
 
 /// `scribseg simulate --mask MASK --out OUT EXTRA…`.
 fn simulate(mask: &Path, out: &Path, extra: &[&str]) -> Output {

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use image::{GrayImage, Luma, Rgb, RgbImage};
 
-mod util;
-use util::{path_str as s, random_checkpoint, scribseg, stderr};
+use crate::util::{path_str as s, random_checkpoint, scribseg, stderr};
 
 /// Forty 64×48 photos with one ellipse each, a config naming them, and a checkpoint.
 fn fixture(dir: &Path) {

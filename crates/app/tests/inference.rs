@@ -6,8 +6,7 @@ use std::path::Path;
 
 use image::{GrayImage, Luma, Rgb, RgbImage};
 
-mod util;
-use util::{path_str as s, random_checkpoint, scribseg, stderr};
+use crate::util::{path_str as s, random_checkpoint, scribseg, stderr};
 
 /// A photo, a stroke image with labels 1 and 2, and a checkpoint.
 fn fixture(dir: &Path) {

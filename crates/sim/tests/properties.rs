@@ -1,14 +1,12 @@
 //! Property tests of the scribble simulator over generated shapes.
 
-mod shapes;
-
+use crate::shapes::{any_shape, shape, thick_shape};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scribseg_sim::{
     components, simulate_scribble, Mask, Plane, Polarity, ScribbleParams, Transform, DRAW_RADIUS,
 };
-use shapes::{any_shape, shape, thick_shape};
 
 fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)

@@ -1,5 +1,4 @@
-//! Generated label shapes shared by the property tests and the benchmark's
-//! sanity checks.
+//! Generated label shapes for the property tests.
 
 use proptest::prelude::*;
 use scribseg_sim::Mask;

@@ -1,7 +1,5 @@
 //! Helpers shared by the binary's test files.
 
-#![allow(dead_code)] // each test binary uses its own subset
-
 use std::path::Path;
 use std::process::{Command, Output};
 
