@@ -38,8 +38,8 @@ pub struct Args {
     /// fixed time. `--steps` still caps the run.
     #[arg(long, value_name = "MINUTES")]
     minutes: Option<f64>,
-    /// Where the steps compute: `native` (scribseg's own CPU trainer, the
-    /// fastest on a CPU), or burn's autodiff on `flex` (burn's CPU backend),
+    /// Where the steps compute: `native` (scribseg's own CPU trainer; `scribseg
+    /// bench --train` times it against Flex), or burn's autodiff on `flex` (burn's CPU backend),
     /// `torch` in a build with `--features tch` (the CPU through LibTorch;
     /// see docs/cpu-training.md) or `vulkan` in a build with `--features
     /// vulkan` (a GPU; see docs/gpu-training.md).
