@@ -11,7 +11,7 @@ use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use scribseg_model::fast::FastUNet;
 use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
 use scribseg_model::{Backend, UNet};
@@ -211,17 +211,11 @@ impl Learner {
 
     /// One step on `batch` at learning rate `lr`; returns the batch's loss.
     pub(crate) fn step(&mut self, batch: &[Example], lr: f64) -> f32 {
-        let values = BatchValues::of(batch);
         match self {
             Self::Burn { model, optim, .. } => {
                 let device = model.devices().into_iter().next().expect("a model device");
-                let shape = [values.batch, 1, values.side, values.side];
-                let tensor = |v: Vec<f32>| Tensor::from_data(TensorData::new(v, shape), &device);
-                let loss = crate::bce_with_logits(
-                    model.forward(batch_tensor(values.input, values.side, &device)),
-                    tensor(values.target),
-                    tensor(values.weight),
-                );
+                let (input, target, weight) = crate::batch_tensors(batch, &device);
+                let loss = crate::bce_with_logits(model.forward(input), target, weight);
                 let loss_value = loss.clone().into_scalar::<f32>();
                 let grads = GradientsParams::from_grads(loss.backward(), &*model);
                 *model = optim.step(lr, model.clone(), grads);
@@ -229,6 +223,7 @@ impl Learner {
             }
             Self::Native { trainer, stale, .. } => {
                 *stale = true;
+                let values = BatchValues::of(batch);
                 trainer.step(
                     &Batch {
                         input: &values.input,

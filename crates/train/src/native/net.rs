@@ -290,11 +290,7 @@ impl Net {
             if level + 1 < levels {
                 let up = &self.ups[level];
                 let small = at;
-                at = Geo {
-                    height: at.height * 2,
-                    width: at.width * 2,
-                    ..at
-                };
+                at = at.double();
                 let reduced = run_conv(up, small, &x, s);
                 let mut joined = upsample(small, &reduced, s.pool);
                 s.pool.give(reduced);
@@ -425,11 +421,7 @@ impl Net {
         for level in (0..levels).rev() {
             if level + 1 < levels {
                 let small = at;
-                at = Geo {
-                    height: at.height * 2,
-                    width: at.width * 2,
-                    ..at
-                };
+                at = at.double();
                 let dpooled = conv_grad(
                     &self.downs[level],
                     small,

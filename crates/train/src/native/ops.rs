@@ -34,6 +34,15 @@ impl Geo {
         self.batch * self.plane()
     }
 
+    /// The geometry at twice the resolution.
+    pub fn double(self) -> Self {
+        Self {
+            height: self.height * 2,
+            width: self.width * 2,
+            ..self
+        }
+    }
+
     /// The geometry at half the resolution.
     pub fn half(self) -> Self {
         Self {
@@ -584,9 +593,7 @@ pub fn batch_norm_backward(
                     // dx holds the gradient at the normalised value first.
                     if silu {
                         for ((dz, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
-                            let z = g * (x - mean) * inv_std + b;
-                            let s = sigmoid(z);
-                            *dz = dy * s * (1.0 + z * (1.0 - s));
+                            *dz = silu_grad(dy, g * (x - mean) * inv_std + b);
                         }
                     } else {
                         dx.copy_from_slice(dy);
@@ -757,6 +764,14 @@ pub fn squeeze_excite(
     )
 }
 
+/// The gradient `dy` at SiLU's output taken back to its input `z`:
+/// `dy · σ(z) · (1 + z · (1 − σ(z)))`.
+#[inline(always)]
+fn silu_grad(dy: f32, z: f32) -> f32 {
+    let s = sigmoid(z);
+    dy * s * (1.0 + z * (1.0 - s))
+}
+
 fn silu(x: f32) -> f32 {
     x * sigmoid(x)
 }
@@ -807,8 +822,7 @@ pub fn squeeze_excite_backward(
                     *gw += a * d;
                     da += w * d;
                 }
-                let sg = sigmoid(z);
-                da * sg * (1.0 + z * (1.0 - sg))
+                silu_grad(da, z)
             })
             .collect();
         g.expand_bias
