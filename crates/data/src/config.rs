@@ -14,6 +14,7 @@
 //! weight = 0.6
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -35,6 +36,13 @@ pub struct Config {
     /// [`Config::load`] it is resolved, and `$SCRIBSEG_DATA` wins when set.
     #[serde(default)]
     pub data_root: PathBuf,
+    /// More folders datasets can live under, by name (`more =
+    /// "../../cache/data/more"`), each relative to the file's folder;
+    /// `$SCRIBSEG_ROOT_<NAME>` (the name in capitals) overrides one. A
+    /// dataset names one with `root = "more"`; after [`Config::load`] its
+    /// `path` includes the root.
+    #[serde(default)]
+    pub roots: BTreeMap<String, PathBuf>,
     /// Train/validation fractions.
     #[serde(default)]
     pub split: SplitRatios,
@@ -77,18 +85,41 @@ pub struct DatasetConfig {
     /// COCO: annotation file inside `path`.
     #[serde(default = "default_annotations")]
     pub annotations: PathBuf,
-    /// COCO and mask folders: image folder inside `path`.
+    /// COCO and mask folders: image folder inside `path`; for mask folders
+    /// also a path pattern (`"{id}/images/{id}.png"`, see [`crate::PathPattern`]).
     #[serde(default = "default_images")]
     pub images: PathBuf,
-    /// Mask folders: mask folder inside `path`.
+    /// Mask folders: mask folder inside `path`, or a path pattern with the
+    /// same captures as `images` (a `*` in it: one file per object).
     #[serde(default = "default_masks")]
     pub masks: PathBuf,
-    /// Mask folders: how `masks/<stem>.png` is decoded.
+    /// Mask folders: how a mask file holding every object is decoded.
     #[serde(default = "default_encoding")]
     pub encoding: MaskEncoding,
     /// Mask folders with label maps: one object per connected component.
     #[serde(default)]
     pub components: bool,
+    /// Mask folders with index or label maps: the values that are
+    /// background (default: 0).
+    #[serde(default)]
+    pub background_values: Option<Vec<u8>>,
+    /// Mask folders with index or label maps: the values that are neither
+    /// object nor background (default: 255 for instance maps, none for labels).
+    #[serde(default)]
+    pub ignore_values: Option<Vec<u8>>,
+    /// Mask folders: resize masks of another size than their image to it
+    /// (nearest neighbour) instead of skipping the image.
+    #[serde(default)]
+    pub resize_masks: bool,
+    /// Unit ids (image stems, pattern keys, volume ids) left out of every
+    /// split, such as a source's copies of evaluation images; counted as
+    /// "excluded" by scans.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// A named root from `[roots]` that `path` is relative to, instead of
+    /// `data_root`.
+    #[serde(default)]
+    pub root: Option<String>,
     /// Mask folders: the images' modality (default photo).
     #[serde(default = "default_modality")]
     pub modality: Modality,
@@ -125,6 +156,11 @@ fn default_stride() -> usize {
     1
 }
 
+/// The environment variable that overrides root `name`: `SCRIBSEG_ROOT_MORE` for `more`.
+pub fn root_env(name: &str) -> String {
+    format!("SCRIBSEG_ROOT_{}", name.to_uppercase())
+}
+
 impl Config {
     /// Parses a TOML string; `base` is the folder relative paths start from.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
@@ -137,7 +173,22 @@ impl Config {
             Some(root) => PathBuf::from(root),
             None => base.join(&config.data_root),
         };
+        for root in config.roots.values_mut() {
+            // Absolute, because dataset paths are joined onto `data_root`,
+            // and a relative root would land inside it.
+            *root = std::path::absolute(base.join(&*root)).map_err(|e| Error::io(path, e))?;
+        }
+        for (name, root) in &mut config.roots {
+            if let Some(dir) = std::env::var_os(root_env(name)) {
+                *root = std::path::absolute(dir).map_err(|e| Error::io(path, e))?;
+            }
+        }
         config.validate(path)?;
+        for d in &mut config.datasets {
+            if let Some(name) = &d.root {
+                d.path = config.roots[name].join(&d.path);
+            }
+        }
         Ok(config)
     }
 
@@ -160,6 +211,12 @@ impl Config {
                 return Err(Error::invalid(
                     path,
                     format!("dataset name {:?} is used twice", d.name),
+                ));
+            }
+            if let Some(root) = d.root.as_ref().filter(|r| !self.roots.contains_key(*r)) {
+                return Err(Error::invalid(
+                    path,
+                    format!("dataset {:?}: no root {root:?} in [roots]", d.name),
                 ));
             }
             if !(d.weight.is_finite() && d.weight >= 0.0) {
@@ -216,6 +273,25 @@ mod tests {
         assert_eq!(c.datasets[1].weight, 0.0);
         assert_eq!(c.datasets[2].slice_stride, 3);
         assert_eq!(c.datasets[2].ct_window, Some([-1000.0, 1000.0]));
+    }
+
+    #[test]
+    fn named_roots_resolve_relative_to_the_file() {
+        let text = "roots = { extra = \"../more\" }\n[[dataset]]\nname = 'd'\nkind = 'masks'\n\
+                    path = 'duts'\nroot = 'extra'\nexclude = ['0001']\n";
+        let c = Config::parse(text, Path::new("/cfg/dir/c.toml")).expect("valid");
+        if std::env::var_os(root_env("extra")).is_none() {
+            assert_eq!(c.datasets[0].path, Path::new("/cfg/dir/../more/duts"));
+            let relative = Config::parse(text, Path::new("cfg/c.toml")).expect("valid");
+            assert!(
+                relative.datasets[0].path.is_absolute(),
+                "not inside data_root"
+            );
+        }
+        assert_eq!(c.datasets[0].exclude, ["0001"]);
+        let text = "[[dataset]]\nname = 'd'\nkind = 'masks'\npath = 'x'\nroot = 'nowhere'\n";
+        let err = Config::parse(text, Path::new("/x/bad.toml")).expect_err("unknown root");
+        assert!(err.to_string().contains("no root \"nowhere\""), "{err}");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::path::Path;
 use crate::coco::CocoSource;
 use crate::config::{DatasetConfig, DatasetKind};
 use crate::error::{Error, Result};
-use crate::folder::{MaskFolderOptions, MaskFolderSource};
+use crate::folder::{Layout, MaskFolderOptions, MaskFolderSource};
+use crate::pattern::{is_pattern, PathPattern};
 use crate::sample::Sample;
 use crate::source::Source;
 use crate::split::{Split, SplitRatios};
@@ -53,6 +54,42 @@ impl ScanReport {
     }
 }
 
+/// The folders or patterns of a mask dataset: patterns when `images` holds
+/// a `{` or `*`, and then `masks` must use the same capture names.
+fn mask_layout(config: &DatasetConfig, root: &Path) -> Result<Layout> {
+    let (images, masks) = (
+        config.images.to_string_lossy(),
+        config.masks.to_string_lossy(),
+    );
+    if !is_pattern(&images) {
+        return Ok(Layout::Folders {
+            images: root.join(&config.images),
+            masks: root.join(&config.masks),
+        });
+    }
+    let name = Path::new(&config.name);
+    let images = PathPattern::parse(&images, name)?;
+    let masks = PathPattern::parse(&masks, name)?;
+    let (mut a, mut b) = (images.names(), masks.names());
+    a.sort_unstable();
+    b.sort_unstable();
+    if a.is_empty() || a != b {
+        return Err(Error::invalid(
+            name,
+            format!(
+                "the patterns {:?} and {:?} must capture the same names, at least one",
+                images.as_str(),
+                masks.as_str()
+            ),
+        ));
+    }
+    Ok(Layout::Patterns {
+        root: root.to_path_buf(),
+        images,
+        masks,
+    })
+}
+
 impl Dataset {
     /// Opens the reader named by `config`, with paths under `data_root`.
     pub fn open(config: &DatasetConfig, data_root: &Path, ratios: SplitRatios) -> Result<Self> {
@@ -63,10 +100,12 @@ impl Dataset {
                 &root.join(&config.images),
             )?),
             DatasetKind::Masks => Box::new(MaskFolderSource::open(MaskFolderOptions {
-                images: root.join(&config.images),
-                masks: root.join(&config.masks),
+                layout: mask_layout(config, &root)?,
                 encoding: config.encoding,
                 components: config.components,
+                background_values: config.background_values.clone(),
+                ignore_values: config.ignore_values.clone(),
+                resize_masks: config.resize_masks,
                 modality: config.modality,
                 min_area: config.min_area,
             })?),
@@ -120,7 +159,7 @@ impl Dataset {
         if self.config.test_only {
             Split::Test
         } else {
-            self.ratios.split_of(self.source.unit_id(index))
+            self.ratios.split_of(self.source.split_key(index))
         }
     }
 
@@ -133,8 +172,15 @@ impl Dataset {
 
     /// Loads unit `index`, dropping objects under `min_area` pixels and the
     /// slices left without objects; an image left without objects is an
-    /// [`Error::EmptyLabel`].
+    /// [`Error::EmptyLabel`], a unit the config excludes an [`Error::Excluded`].
     pub fn load(&self, index: usize) -> Result<Vec<Sample>> {
+        let id = self.source.unit_id(index);
+        if self.config.exclude.iter().any(|e| e == id) {
+            return Err(Error::Excluded {
+                dataset: self.config.name.clone(),
+                id: id.to_string(),
+            });
+        }
         let mut samples = self.source.load(index)?;
         let single_image = samples.len() == 1;
         for s in &mut samples {

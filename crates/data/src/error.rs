@@ -79,6 +79,14 @@ pub enum Error {
         /// The mask or label file.
         path: PathBuf,
     },
+    /// The configuration leaves this unit out (`exclude`).
+    #[error("{dataset}: {id}: excluded by the config")]
+    Excluded {
+        /// The dataset's name.
+        dataset: String,
+        /// The unit's id.
+        id: String,
+    },
     /// The content is readable but inconsistent (sizes differ, unknown encoding, bad shard).
     #[error("{path}: {reason}")]
     Invalid {
@@ -101,6 +109,7 @@ impl Error {
             Error::Annotation { .. } => "bad annotation",
             Error::MissingPair { .. } => "missing pair",
             Error::EmptyLabel { .. } => "empty label",
+            Error::Excluded { .. } => "excluded",
             Error::Invalid { .. } => "invalid content",
         }
     }

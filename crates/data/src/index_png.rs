@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// A row-major raster of raw 8-bit values.
+#[derive(Debug)]
 pub(crate) struct IndexImage {
     pub width: usize,
     pub height: usize,

@@ -53,10 +53,13 @@ mod error;
 mod folder;
 mod index_png;
 mod jpeg;
+mod leak;
 mod mask_ops;
+mod mat;
 mod mixture;
 mod object_sample;
 mod pack;
+mod pattern;
 mod runs;
 mod sample;
 mod shard;
@@ -68,16 +71,23 @@ mod volume;
 
 pub use augment::{augment, AugmentParams};
 pub use coco::{polygon_to_rle, CocoSource, Rle};
-pub use config::{Config, DatasetConfig, DatasetKind, DATA_ENV};
+pub use config::{root_env, Config, DatasetConfig, DatasetKind, DATA_ENV};
 pub use copy_paste::copy_paste;
 pub use crop::{random_window, CropParams};
 pub use dataset::{Dataset, ScanReport};
 pub use error::{Error, Result};
-pub use folder::{MaskEncoding, MaskFolderOptions, MaskFolderSource, BINARY_IGNORE, INDEX_IGNORE};
+pub use folder::{
+    Layout, MaskEncoding, MaskFolderOptions, MaskFolderSource, BINARY_IGNORE, GROUP_CAPTURE,
+    INDEX_IGNORE,
+};
 pub use jpeg::is_truncated_jpeg;
+pub use leak::{
+    find_leaks, Fingerprint, ImageRef, Leak, References, FINGERPRINT_SIDE, MATCH_SIMILARITY,
+};
 pub use mixture::Mixture;
 pub use object_sample::ObjectSample;
 pub use pack::{pack, shard_name, PackOptions, PackReport};
+pub use pattern::{is_pattern, PathPattern, PatternMatch};
 pub use sample::{Modality, Object, Sample};
 pub use shard::{ShardDataset, ShardMeta, ShardReader, ShardSampler, ShardWriter};
 pub use shared::{shared_dataset, CI_ENV};

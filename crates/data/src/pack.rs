@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::dataset::{Dataset, ScanReport};
 use crate::error::Result;
+use crate::leak::{Leak, References, MATCH_SIMILARITY};
 use crate::object_sample::ObjectSample;
 use crate::shard::{ShardDataset, ShardMeta, ShardWriter};
 use crate::split::Split;
@@ -50,7 +51,11 @@ pub fn shard_name(split: Split) -> String {
 ///
 /// A dataset that fails to open is reported and left out; bad units are
 /// skipped and counted. `on_unit(dataset, units_in_dataset)` is called after
-/// every unit (for progress bars).
+/// every unit (for progress bars). A training or validation photo that
+/// matches a test or evaluation photo by content, or a test photo that
+/// matches an evaluation photo ([`crate::leak`]), fails the whole pack, and
+/// its shards are removed: leave it out with the dataset's `exclude`
+/// (`scribseg data check` lists them all).
 pub fn pack(
     config: &Config,
     out: &Path,
@@ -80,6 +85,8 @@ pub fn pack(
             ShardWriter::create(&path, meta.clone())?,
         ));
     }
+    let references = References::of_config(config);
+    let mut leaks = Vec::new();
     let mut report = PackReport::default();
     for (index, dc) in config.datasets.iter().enumerate() {
         let dataset = match Dataset::open(dc, &config.data_root, config.split) {
@@ -97,6 +104,7 @@ pub fn pack(
             let scan = dataset.scan(
                 &units,
                 |sample| {
+                    leaks.extend(references.matches(&dataset, *split, &sample, MATCH_SIMILARITY));
                     for (k, object) in ObjectSample::all_from_sample(&sample).enumerate() {
                         let id = format!("{}#{k}", sample.id);
                         if let Err(e) = writer.push(index, &id, &object) {
@@ -113,11 +121,55 @@ pub fn pack(
         }
         report.datasets.push((dc.name.clone(), Ok(total)));
     }
+    if !leaks.is_empty() {
+        for (_, path, writer) in writers {
+            drop(writer);
+            // The half-written shard must not be trained on; a failed
+            // removal leaves a file the reader refuses (no index).
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(leak_error(out, &leaks));
+    }
     for (split, path, writer) in writers {
         let count = writer.finish()?;
         report.shards.push((split, path, count));
     }
     Ok(report)
+}
+
+/// The error of a pack that found training or validation photos among the
+/// test and evaluation photos: how many, and the first few.
+fn leak_error(out: &Path, leaks: &[Leak]) -> crate::Error {
+    let first: Vec<String> = leaks
+        .iter()
+        .take(5)
+        .map(|l| {
+            format!(
+                "{} {} ({}) is {} {} ({}), correlation {:.3}",
+                l.image.dataset,
+                l.image.id,
+                l.image.split.name(),
+                l.reference.dataset,
+                l.reference.id,
+                l.reference.split.name(),
+                l.similarity
+            )
+        })
+        .collect();
+    crate::Error::invalid(
+        out,
+        format!(
+            "refused: {} photos match test or evaluation photos \
+             ({}{}); add their ids to the dataset's `exclude` (`scribseg data check` lists them)",
+            leaks.len(),
+            first.join("; "),
+            if leaks.len() > first.len() {
+                "; …"
+            } else {
+                ""
+            }
+        ),
+    )
 }
 
 /// Adds one scan's counts to another.

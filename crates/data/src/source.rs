@@ -19,6 +19,12 @@ pub trait Source: Send + Sync {
     /// The stable id of unit `index` (used for the split hash).
     fn unit_id(&self, index: usize) -> &str;
 
+    /// What decides unit `index`'s split: its id, unless units come in
+    /// groups that must stay together (video frames of one sequence).
+    fn split_key(&self, index: usize) -> &str {
+        self.unit_id(index)
+    }
+
     /// Loads unit `index` into samples; any error names the file and why.
     fn load(&self, index: usize) -> Result<Vec<Sample>>;
 }

@@ -4,3 +4,4 @@ mod util;
 
 mod coco;
 mod datasets;
+mod leaks;

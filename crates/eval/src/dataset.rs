@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use scribseg_data::{
-    Config, Dataset, DatasetConfig, MaskEncoding, MaskFolderOptions, MaskFolderSource, Modality,
-    Sample, Source, Split, SplitRatios,
+    Config, Dataset, DatasetConfig, MaskFolderOptions, MaskFolderSource, Sample, Source, Split,
+    SplitRatios,
 };
 
 use crate::error::{Error, Result};
@@ -118,14 +118,8 @@ impl EvalDataset {
     pub fn open(spec: &DatasetSpec) -> Result<Self> {
         let units = match &spec.source {
             SpecSource::Folder(root) => {
-                let options = MaskFolderOptions {
-                    images: root.join("images"),
-                    masks: root.join("masks"),
-                    encoding: MaskEncoding::Binary,
-                    components: false,
-                    modality: Modality::Photo,
-                    min_area: 0,
-                };
+                let options =
+                    MaskFolderOptions::binary_folders(root.join("images"), root.join("masks"));
                 Units::Folder(
                     MaskFolderSource::open(options).map_err(|e| data_error(&spec.name, e))?,
                 )
@@ -270,7 +264,7 @@ fn data_error(dataset: &str, source: scribseg_data::Error) -> Error {
 mod tests {
     use super::*;
     use image::RgbImage;
-    use scribseg_data::Object;
+    use scribseg_data::{Modality, Object};
     use scribseg_sim::Mask;
 
     fn sample(id: usize, objects: usize) -> Sample {

@@ -1,4 +1,5 @@
-//! `scribseg data stats`: per-dataset counts and a contact sheet of random samples.
+//! `scribseg data stats`: per-dataset counts and a contact sheet of random samples;
+//! `scribseg data check`: training photos that are evaluation photos.
 
 use std::path::PathBuf;
 
@@ -7,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scribseg_data::{
-    contact_sheet, AugmentParams, Config, CropParams, Dataset, DatasetKind, ObjectSample,
-    ScanReport, Split,
+    contact_sheet, find_leaks, AugmentParams, Config, CropParams, Dataset, DatasetKind,
+    ObjectSample, References, ScanReport, Split, MATCH_SIMILARITY,
 };
 
 /// Flags of `scribseg data`.
@@ -23,6 +24,25 @@ enum DataCommand {
     /// Per-dataset counts (units, images or slices, objects, split sizes,
     /// skipped items with reasons) and an optional contact sheet.
     Stats(StatsArgs),
+    /// Compare every training and validation photo with every test and
+    /// evaluation photo of the config by content (a 32×32 grey thumbnail's
+    /// correlation, robust to resizing and re-encoding) and list the
+    /// matches; exits with status 1 when there is one. `pack` refuses such
+    /// data until the matches are in the dataset's `exclude`.
+    Check(CheckArgs),
+}
+
+/// Flags of `scribseg data check`.
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// The dataset configuration (TOML), e.g. `configs/default.toml`; its
+    /// `test_only` sets and test splits are what is checked against.
+    #[arg(long)]
+    config: PathBuf,
+    /// List pairs from this correlation on (to look at near misses); only
+    /// those at the match threshold fail the check.
+    #[arg(long, default_value_t = MATCH_SIMILARITY)]
+    min_similarity: f32,
 }
 
 /// Flags of `scribseg data stats`.
@@ -46,7 +66,86 @@ struct StatsArgs {
 pub fn run(args: Args) -> Result<()> {
     match args.command {
         DataCommand::Stats(args) => stats(args),
+        DataCommand::Check(args) => check(args),
     }
+}
+
+fn check(args: CheckArgs) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let unopened: Vec<String> = config
+        .datasets
+        .iter()
+        .filter_map(|dc| {
+            let e = Dataset::open(dc, &config.data_root, config.split).err()?;
+            Some(format!("{}: {e}", dc.name))
+        })
+        .collect();
+    if !unopened.is_empty() {
+        anyhow::bail!(
+            "cannot check datasets that do not open:\n  {}",
+            unopened.join("\n  ")
+        );
+    }
+    let references = References::of_config(&config);
+    println!(
+        "{} test and evaluation photos; a match is a correlation of at least {MATCH_SIMILARITY}",
+        references.len()
+    );
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos}/{len} {elapsed}")
+            .context("progress template")?
+            .progress_chars("=> "),
+    );
+    let mut current = String::new();
+    let leaks = find_leaks(&config, &references, args.min_similarity, |name, units| {
+        if name != current {
+            current = name.to_string();
+            bar.set_prefix(current.clone());
+            bar.set_length(units as u64);
+            bar.set_position(0);
+        }
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    for l in &leaks {
+        let below = if l.similarity < MATCH_SIMILARITY {
+            "  (below the match threshold)"
+        } else {
+            ""
+        };
+        println!(
+            "{} {} ({}) {}\n    = {} {} ({}) {}  correlation {:.3}{below}",
+            l.image.dataset,
+            l.image.id,
+            l.image.split.name(),
+            l.image.source.display(),
+            l.reference.dataset,
+            l.reference.id,
+            l.reference.split.name(),
+            l.reference.source.display(),
+            l.similarity
+        );
+    }
+    let leaks: Vec<_> = leaks
+        .into_iter()
+        .filter(|l| l.similarity >= MATCH_SIMILARITY)
+        .collect();
+    if leaks.is_empty() {
+        println!("no photo matches a test or evaluation photo");
+        return Ok(());
+    }
+    let mut by_dataset: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for l in &leaks {
+        let ids = by_dataset.entry(l.image.dataset.as_str()).or_default();
+        if !ids.contains(&l.image.id.as_str()) {
+            ids.push(l.image.id.as_str());
+        }
+    }
+    println!("{} matches; to leave them out:", leaks.len());
+    for (dataset, ids) in by_dataset {
+        println!("  [{dataset}] exclude = {ids:?}");
+    }
+    std::process::exit(1);
 }
 
 fn stats(args: StatsArgs) -> Result<()> {
