@@ -163,6 +163,12 @@ impl NativeTrainer {
         loss
     }
 
+    /// How many values the buffers kept between steps hold: after the first step of a batch
+    /// geometry it stays the same from step to step.
+    pub fn kept_values(&self) -> usize {
+        self.pool.held()
+    }
+
     /// One training step on `batch` at learning rate `lr`; returns the batch's loss (before the
     /// step).
     pub fn step(&mut self, batch: &Batch, lr: f64) -> f32 {

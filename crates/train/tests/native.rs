@@ -256,3 +256,28 @@ fn the_optimizer_state_round_trips_and_a_foreign_file_is_refused() {
     let err = copy.load_optimizer(&path).expect_err("not ours");
     assert!(err.to_string().contains("not an optimizer state"), "{err}");
 }
+
+#[test]
+fn the_memory_kept_between_steps_does_not_grow() {
+    let model = network(&Device::flex().autodiff());
+    let mut trainer = NativeTrainer::new(&model, 0.0);
+    let (b, side) = (2, 32);
+    let mut kept = Vec::new();
+    for step in 0..4 {
+        let (input, target, weight) = batch(b, side, 500 + step);
+        let batch = Batch {
+            input: &input,
+            target: &target,
+            weight: &weight,
+            batch: b,
+            side,
+        };
+        trainer.step(&batch, 1e-4);
+        kept.push(trainer.kept_values());
+    }
+    assert!(kept[0] > 0, "the pool keeps the step's buffers");
+    assert!(
+        kept.windows(2).all(|w| w[0] == w[1]),
+        "kept values per step: {kept:?}"
+    );
+}

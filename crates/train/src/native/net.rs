@@ -292,10 +292,14 @@ impl Net {
                 let small = at;
                 at = at.double();
                 let reduced = run_conv(up, small, &x, s);
-                let mut joined = upsample(small, &reduced, s.pool);
-                s.pool.give(reduced);
                 let skip = skips.pop().expect("one skip per level");
-                joined.extend_from_slice(&skip);
+                // [upsampled, skip] in one pooled buffer: growing the upsampled one would
+                // reallocate it at a length the pool never hands out again.
+                let split = reduced.len() * 4;
+                let mut joined = s.pool.zeros(split + skip.len());
+                upsample(small, &reduced, &mut joined[..split]);
+                joined[split..].copy_from_slice(&skip);
+                s.pool.give(reduced);
                 s.pool.give(skip);
                 tape.up_inputs[level] = std::mem::replace(&mut x, joined);
             }

@@ -910,11 +910,12 @@ fn blend(o: usize, n: usize) -> [(usize, f32); 2] {
     [(i, 0.75), (neighbour, 0.25)]
 }
 
-/// ×2 bilinear upsampling (`geo` is the input's).
-pub fn upsample(geo: Geo, x: &[f32], pool: &mut Pool) -> Vec<f32> {
+/// ×2 bilinear upsampling (`geo` is the input's) into `y`, zeros of four times `x`'s length
+/// (the front of the decoder's joined input, which it shares with the skip).
+pub fn upsample(geo: Geo, x: &[f32], y: &mut [f32]) {
     let (h, w) = (geo.height, geo.width);
     let (oh, ow) = (2 * h, 2 * w);
-    let mut y = pool.zeros(x.len() * 4);
+    assert_eq!(y.len(), x.len() * 4, "the output is four times the input");
     y.par_chunks_mut(oh * ow)
         .zip(x.par_chunks(h * w))
         .for_each(|(y, x)| {
@@ -928,7 +929,6 @@ pub fn upsample(geo: Geo, x: &[f32], pool: &mut Pool) -> Vec<f32> {
                 }
             }
         });
-    y
 }
 
 /// The backward of [`upsample`] (`geo` is the input's).

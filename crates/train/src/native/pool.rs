@@ -30,6 +30,14 @@ impl Pool {
         }
     }
 
+    /// How many values the kept buffers hold.
+    pub fn held(&self) -> usize {
+        self.free
+            .iter()
+            .map(|(len, buffers)| len * buffers.len())
+            .sum()
+    }
+
     /// Keeps `buffer` for a later [`Pool::zeros`] of its length.
     pub fn give(&mut self, buffer: Vec<f32>) {
         if !buffer.is_empty() {

@@ -365,7 +365,8 @@ fn bilinear_upsampling_matches_burn() {
     let (y, grads) = backward(interpolate(xt.clone(), options), &r);
 
     let mut pool = dirty_pool();
-    let ours = upsample(geo(b, h, w), &channel_major(&x, b, c), &mut pool);
+    let mut ours = pool.zeros(x.len() * 4);
+    upsample(geo(b, h, w), &channel_major(&x, b, c), &mut ours);
     let dx = upsample_backward(geo(b, h, w), &channel_major(&r, b, c), &mut pool);
     check(
         "×2 bilinear upsampling",
