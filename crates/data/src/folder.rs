@@ -599,6 +599,68 @@ mod tests {
         assert_eq!(objects, [("e11", 18), ("f00", 12)]);
     }
 
+    /// A 1-bit BMP (as most of PH2's lesion masks are): `on(x, y)` white.
+    fn save_one_bit_bmp(path: &Path, w: u32, h: u32, on: impl Fn(u32, u32) -> bool) {
+        let row = (w as usize).div_ceil(32) * 4;
+        let size = 14 + 40 + 8 + row * h as usize;
+        let mut b = Vec::with_capacity(size);
+        b.extend(b"BM");
+        b.extend((size as u32).to_le_bytes());
+        b.extend([0u8; 4]);
+        b.extend(62u32.to_le_bytes());
+        b.extend(40u32.to_le_bytes());
+        b.extend((w as i32).to_le_bytes());
+        b.extend((h as i32).to_le_bytes()); // bottom-up rows
+        b.extend(1u16.to_le_bytes());
+        b.extend(1u16.to_le_bytes());
+        b.extend([0u8; 24]);
+        b.extend([0, 0, 0, 0, 255, 255, 255, 0]); // palette: black, white
+        for y in (0..h).rev() {
+            let mut bits = vec![0u8; row];
+            for x in 0..w {
+                if on(x, y) {
+                    bits[x as usize / 8] |= 0x80 >> (x % 8);
+                }
+            }
+            b.extend(bits);
+        }
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, b).expect("write bmp");
+    }
+
+    #[test]
+    fn dermoscopy_layout_reads_bmp_images_and_one_bit_masks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        save_rgb(
+            &root.join("IMD002/IMD002_Dermoscopic_Image/IMD002.bmp"),
+            9,
+            5,
+        );
+        save_one_bit_bmp(
+            &root.join("IMD002/IMD002_lesion/IMD002_lesion.bmp"),
+            9,
+            5,
+            |x, y| x >= 3 && y >= 1,
+        );
+        // A JPEG copy of the mask beside it is not the mask.
+        save_grey(
+            &root.join("IMD002/IMD002_lesion/IMD002_lesion.jpg"),
+            9,
+            5,
+            |_, _| 255,
+        );
+        let s = load_one(patterns(
+            root,
+            "{id}/{id}_Dermoscopic_Image/{id}.bmp",
+            "{id}/{id}_lesion/{id}_lesion.bmp",
+        ));
+        assert_eq!((s.id.as_str(), s.objects.len()), ("IMD002", 1));
+        assert_eq!(s.objects[0].mask.area(), 6 * 4);
+        assert!(s.objects[0].mask.get(3, 1), "rows are read bottom-up");
+        assert!(!s.objects[0].mask.get(2, 0));
+    }
+
     #[test]
     fn soft_salient_masks_cut_at_half_without_ignore() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -172,13 +172,10 @@ impl<'a> Reader<'a> {
             return Err("truncated element tag".into());
         }
         let first = self.u32_at(self.bytes, 0);
-        let (small_kind, small_len) = if self.big_endian {
-            (first & 0xffff, first >> 16)
-        } else {
-            (first & 0xffff, first >> 16)
-        };
+        // A small data element packs its length into the first word's high half (in either
+        // byte order, read in the file's order).
+        let (small_kind, small_len) = (first & 0xffff, first >> 16);
         if small_len != 0 {
-            // Small data element: type and length share the first word.
             let len = small_len as usize;
             if len > 4 {
                 return Err("malformed small element".into());
@@ -255,8 +252,7 @@ pub(crate) mod tests {
                 column_major[c * rows + r] = row_major[r * cols + c];
             }
         }
-        let mut flags = vec![9u8, 0, 0, 0, 0, 0, 0, 0]; // mxUINT8_CLASS
-        flags.truncate(8);
+        let flags = [9u8, 0, 0, 0, 0, 0, 0, 0]; // mxUINT8_CLASS
         let mut dims = (rows as i32).to_le_bytes().to_vec();
         dims.extend((cols as i32).to_le_bytes());
         let mut matrix = element(MI_UINT32, &flags);
