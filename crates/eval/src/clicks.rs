@@ -147,8 +147,9 @@ pub fn run_clicks(
         };
         clicked.set(click.x, click.y, true);
         strokes.push(click.to_stroke());
-        let (step, next) =
-            scored_call(predictor, object, &Interaction::Strokes(strokes.clone()), 1)?;
+        let previous = (!steps.is_empty()).then_some(&map);
+        let interaction = Interaction::Strokes(strokes.clone());
+        let (step, next) = scored_call(predictor, object, &interaction, 1, previous)?;
         map = next;
         let reached = step.iou >= protocol.stop_iou;
         steps.push(step);

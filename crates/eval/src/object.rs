@@ -44,6 +44,32 @@ impl EvalObject {
         Confusion::count(prediction, &self.truth, self.ignore.as_ref())
     }
 
+    /// The share of the pixels that `before` got right (thresholded at
+    /// `threshold`, ignored pixels left out) that `after` gets wrong: how
+    /// much an interaction broke of what was already right. `None` when no
+    /// pixel was right.
+    pub fn broken(&self, before: &Plane, after: &Plane, threshold: f32) -> Option<f64> {
+        let (mut right, mut broken) = (0usize, 0usize);
+        let ignore = self.ignore.as_ref().map(Mask::as_slice);
+        for (i, ((&b, &a), &t)) in before
+            .as_slice()
+            .iter()
+            .zip(after.as_slice())
+            .zip(self.truth.as_slice())
+            .enumerate()
+        {
+            if ignore.is_some_and(|m| m[i] != 0) {
+                continue;
+            }
+            let truth = t != 0;
+            if (b > threshold) == truth {
+                right += 1;
+                broken += usize::from((a > threshold) != truth);
+            }
+        }
+        (right > 0).then(|| broken as f64 / right as f64)
+    }
+
     /// `map` with ignored pixels set to the truth, so that they count as no
     /// error when a corrective scribble is simulated from it.
     pub fn without_ignored_error(&self, map: &Plane) -> Plane {
@@ -76,5 +102,25 @@ mod tests {
         // Scoring skips the same pixels: pixel 0 right, pixel 3 right.
         assert_eq!(object.score(&map, THRESHOLD).dice(), 1.0);
         assert_eq!(object.name(), "d/i_0");
+    }
+
+    #[test]
+    fn broken_counts_right_pixels_turned_wrong_and_skips_ignored_ones() {
+        let object = EvalObject {
+            dataset: "d".into(),
+            image_id: "i".into(),
+            id: "i_0".into(),
+            image: Arc::new(RgbImage::new(5, 1)),
+            truth: Mask::from_fn(5, 1, |x, _| x < 2),
+            ignore: Some(Mask::from_fn(5, 1, |x, _| x == 4)),
+        };
+        let plane = |v: Vec<f32>| Plane::from_vec(5, 1, v).expect("5 values");
+        // Right before: pixels 0, 2, 3 (4 is ignored); after, 0 and 3 turn wrong, 1 is fixed.
+        let before = plane(vec![0.9, 0.1, 0.1, 0.2, 0.9]);
+        let after = plane(vec![0.1, 0.9, 0.1, 0.8, 0.1]);
+        assert_eq!(object.broken(&before, &after, THRESHOLD), Some(2.0 / 3.0));
+        assert_eq!(object.broken(&after, &after, THRESHOLD), Some(0.0));
+        let all_wrong = plane(vec![0.1, 0.1, 0.9, 0.9, 0.0]);
+        assert_eq!(object.broken(&all_wrong, &before, THRESHOLD), None);
     }
 }

@@ -40,7 +40,7 @@ pub fn run_prompt(
     let Some(interaction) = kind.interaction(object) else {
         return Ok(None);
     };
-    let (step, map) = scored_call(predictor, object, &interaction, 0)?;
+    let (step, map) = scored_call(predictor, object, &interaction, 0, None)?;
     Ok(Some(Trace {
         steps: vec![step],
         strokes: Vec::new(),

@@ -105,6 +105,11 @@ pub struct ObjectRecord {
     pub latency_ms: Vec<f64>,
     /// Strokes (polylines) added before each call.
     pub strokes_added: Vec<usize>,
+    /// For each call after the first: the share of the pixels right before
+    /// it that it got wrong (`null` where none was right); empty in records
+    /// written before it was measured.
+    #[serde(default)]
+    pub broken: Vec<Option<f64>>,
     /// Every stroke given, oldest first.
     pub strokes: Vec<StrokeRecord>,
     /// Why the run ended.
@@ -142,6 +147,7 @@ impl ObjectRecord {
                 .map(|s| s.latency.as_secs_f64() * 1e3)
                 .collect(),
             strokes_added: trace.steps.iter().map(|s| s.strokes_added).collect(),
+            broken: trace.broken(),
             strokes: trace.strokes.iter().map(StrokeRecord::from).collect(),
             stop: trace.stop,
         }
@@ -277,6 +283,7 @@ mod tests {
             iou: vec![0.25, 1.0],
             latency_ms: vec![1.0, 2.0],
             strokes_added: vec![1, 1],
+            broken: vec![Some(0.01)],
             strokes: vec![StrokeRecord {
                 positive: false,
                 points: vec![[1.5, 0.0]],

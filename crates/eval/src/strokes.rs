@@ -59,6 +59,7 @@ pub fn run_strokes(
         object,
         &Interaction::Strokes(strokes.clone()),
         first,
+        None,
     )?;
     let mut steps = vec![step];
     let mut stop = Stop::Budget;
@@ -76,6 +77,7 @@ pub fn run_strokes(
             object,
             &Interaction::Strokes(strokes.clone()),
             added,
+            Some(&map),
         )?;
         steps.push(step);
         map = next;

@@ -100,6 +100,20 @@ pub struct LatencyStats {
     pub p95_ms: f64,
 }
 
+/// How much the first correction broke of what the first scribble got
+/// right, on one dataset.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StabilityStats {
+    /// Dataset name.
+    pub dataset: String,
+    /// Objects that got a correction, per run (the others were right enough).
+    pub objects: usize,
+    /// The median over objects of the share of right pixels turned wrong.
+    pub median_broken: MeanStd,
+    /// The share of objects where more than 1% turned wrong.
+    pub over_one_percent: MeanStd,
+}
+
 /// Everything the reports show.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
@@ -113,6 +127,8 @@ pub struct Summary {
     pub clicks: Vec<CurveStats>,
     /// Latency per method.
     pub latency: Vec<LatencyStats>,
+    /// What the first corrective scribble broke, per dataset.
+    pub stability: Vec<StabilityStats>,
 }
 
 /// Groups the records of `dataset` and `method` by seed.
@@ -173,6 +189,45 @@ fn curve_stats(
         to_reach,
         never_reached: MeanStd::of(&misses)?,
     })
+}
+
+/// The first correction's [`StabilityStats`] on `dataset`; `None` without
+/// a corrected object.
+fn stability(records: &[ObjectRecord], dataset: &str) -> Option<StabilityStats> {
+    let runs = runs(records, dataset, Method::Scribble);
+    let per_run: Vec<Vec<f64>> = runs
+        .values()
+        .map(|objects| {
+            objects
+                .iter()
+                .filter_map(|r| r.broken.first().copied().flatten())
+                .collect()
+        })
+        .filter(|v: &Vec<f64>| !v.is_empty())
+        .collect();
+    let medians: Vec<f64> = per_run.iter().map(|v| median(v)).collect();
+    let over: Vec<f64> = per_run
+        .iter()
+        .map(|v| v.iter().filter(|&&b| b > 0.01).count() as f64 / v.len() as f64)
+        .collect();
+    Some(StabilityStats {
+        dataset: dataset.to_string(),
+        objects: per_run.iter().map(Vec::len).max()?,
+        median_broken: MeanStd::of(&medians)?,
+        over_one_percent: MeanStd::of(&over)?,
+    })
+}
+
+/// The median of non-empty `values`.
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 fn latency(records: &[ObjectRecord], method: Method) -> Option<LatencyStats> {
@@ -240,6 +295,11 @@ pub fn summarize(records: &[ObjectRecord], params: SummaryParams) -> Summary {
             .into_iter()
             .filter_map(|m| latency(records, m))
             .collect(),
+        stability: params
+            .datasets
+            .iter()
+            .filter_map(|d| stability(records, d))
+            .collect(),
         table,
         params,
     }
@@ -273,6 +333,7 @@ pub(crate) mod tests {
             iou: curve.to_vec(),
             latency_ms: vec![2.0; curve.len()],
             strokes_added: vec![1; curve.len()],
+            broken: vec![Some(0.0); curve.len().saturating_sub(1)],
             strokes: Vec::new(),
             stop: Stop::Budget,
         }
@@ -336,5 +397,24 @@ pub(crate) mod tests {
         assert!(s.clicks.is_empty());
         assert_eq!(s.latency[0].calls, 5);
         assert_eq!(s.latency[0].median_ms, 2.0);
+    }
+
+    #[test]
+    fn stability_is_the_median_per_run_over_corrected_objects() {
+        let mut records = Vec::new();
+        for (seed, broken) in [(0, [0.0, 0.02, 0.004]), (1, [0.001, 0.03, 0.05])] {
+            for (i, b) in broken.into_iter().enumerate() {
+                let mut r = record("a", &format!("o{i}"), Method::Scribble, seed, &[0.5, 0.9]);
+                r.broken = vec![Some(b)];
+                records.push(r);
+            }
+        }
+        // An object right at once (no correction) does not count.
+        records.push(record("a", "done", Method::Scribble, 0, &[0.99]));
+        let s = summarize(&records, params());
+        let a = &s.stability[0];
+        assert_eq!(a.objects, 3);
+        assert!((a.median_broken.mean - (0.004 + 0.03) / 2.0).abs() < 1e-12);
+        assert!((a.over_one_percent.mean - (1.0 / 3.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
     }
 }

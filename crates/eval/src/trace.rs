@@ -20,6 +20,9 @@ pub struct Step {
     pub latency: Duration,
     /// Strokes (polylines) added before this call; 0 for box and extreme points.
     pub strokes_added: usize,
+    /// Of the pixels the previous call got right, the share this one got
+    /// wrong ([`EvalObject::broken`]); `None` for a first call.
+    pub broken: Option<f64>,
 }
 
 /// Why a run ended.
@@ -61,22 +64,31 @@ impl Trace {
     pub fn iou(&self) -> Vec<f64> {
         self.steps.iter().map(|s| s.iou).collect()
     }
+
+    /// What each call after the first broke of what was right before it.
+    pub fn broken(&self) -> Vec<Option<f64>> {
+        self.steps.iter().skip(1).map(|s| s.broken).collect()
+    }
 }
 
-/// One timed, scored call; `strokes_added` is recorded in the step.
+/// One timed, scored call; `strokes_added` is recorded in the step, and
+/// what it broke of `previous` (the last call's map, if any).
 pub(crate) fn scored_call(
     predictor: &mut dyn Predictor,
     object: &EvalObject,
     interaction: &Interaction,
     strokes_added: usize,
+    previous: Option<&Plane>,
 ) -> Result<(Step, Plane)> {
     let timed = predict_timed(predictor, &object.image, interaction, &object.name())?;
-    let c: Confusion = object.score(&timed.map, predictor.threshold());
+    let threshold = predictor.threshold();
+    let c: Confusion = object.score(&timed.map, threshold);
     let step = Step {
         dice: c.dice(),
         iou: c.iou(),
         latency: timed.latency,
         strokes_added,
+        broken: previous.and_then(|p| object.broken(p, &timed.map, threshold)),
     };
     Ok((step, timed.map))
 }
@@ -128,7 +140,7 @@ mod tests {
         let strokes = Interaction::Strokes(Vec::new());
         let score = |threshold| {
             let mut predictor = Uncertain { threshold };
-            scored_call(&mut predictor, &object, &strokes, 1)
+            scored_call(&mut predictor, &object, &strokes, 1, None)
                 .expect("a map of the image's size")
                 .0
                 .dice

@@ -89,6 +89,42 @@ pub fn markdown(summary: &Summary) -> String {
             &reach_rows(&summary.strokes),
         );
     }
+    if !summary.stability.is_empty() {
+        out.push_str(
+            "\n## Stability of the first correction\n\nOf the pixels the first scribble got \
+             right (ignored pixels excluded), the share the first corrective scribble turned \
+             wrong: the median over the objects that got a correction, and the share of those \
+             objects where it exceeded 1%.\n\n",
+        );
+        let header = [
+            "Dataset",
+            "Objects corrected",
+            "Right → wrong (median)",
+            "Objects over 1%",
+        ]
+        .map(String::from);
+        let percent = |m: MeanStd| {
+            let scaled = MeanStd {
+                mean: 100.0 * m.mean,
+                std: 100.0 * m.std,
+                runs: m.runs,
+            };
+            format!("{}%", cell(Some(scaled), 2))
+        };
+        let rows: Vec<Vec<String>> = summary
+            .stability
+            .iter()
+            .map(|s| {
+                vec![
+                    s.dataset.clone(),
+                    s.objects.to_string(),
+                    percent(s.median_broken),
+                    percent(s.over_one_percent),
+                ]
+            })
+            .collect();
+        table(&mut out, &header, &rows);
+    }
     if !summary.clicks.is_empty() {
         let _ = write!(
             out,
