@@ -21,12 +21,12 @@ fn ellipse_mask(dir: &Path) -> (PathBuf, GrayImage) {
         Luma([if v { 255 } else { 0 }])
     });
     let path = dir.join("mask.png");
-    mask.save(&path).unwrap();
+    mask.save(&path).expect("write the mask");
     (path, mask)
 }
 
 fn read_gray(path: &Path) -> GrayImage {
-    image::open(path).unwrap().to_luma8()
+    image::open(path).expect("a readable image").to_luma8()
 }
 
 #[test]

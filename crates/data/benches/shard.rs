@@ -10,6 +10,8 @@
 //! Before the criterion groups it prints the CPU time per sample of each
 //! stage, measured with the thread's CPU clock: on a shared machine wall
 //! time also counts other jobs' turns, CPU time does not.
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

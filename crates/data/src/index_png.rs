@@ -85,7 +85,7 @@ mod tests {
             .expect("write");
         let bytes = std::fs::read(&path).expect("read");
         std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("truncate");
-        let err = read_index_png(&path).err().expect("fails");
+        let err = read_index_png(&path).expect_err("fails");
         assert!(err.to_string().contains("t.png"), "{err}");
     }
 }

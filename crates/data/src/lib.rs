@@ -41,7 +41,6 @@
 //! assert!(crop.target.area() > 1000);
 //! assert!(to_crop.sx > 1.0, "a 60-px object is enlarged");
 //! ```
-#![deny(missing_docs)]
 
 mod augment;
 mod coco;

@@ -1,5 +1,7 @@
 //! The evaluation harness's own cost per interaction at DAVIS size
 //! (854×480), apart from the predictor: choosing a click and scoring a map.
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use scribseg_eval::{next_click, Confusion};

@@ -1,6 +1,8 @@
 //! Forward-pass latency of the default network, batch 1 and 4 at 4×128×128, side by side:
 //! burn's Flex (pure-Rust CPU) backend and the fast CPU path (`scribseg_model::fast`).
 //! `cargo bench -p scribseg-model --bench forward`.
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
 
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};

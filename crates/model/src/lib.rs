@@ -12,7 +12,6 @@
 //! let logits = model.forward(input);
 //! assert_eq!(logits.dims(), [1, 1, 32, 32]);
 //! ```
-#![deny(missing_docs)]
 
 mod average;
 mod backend;

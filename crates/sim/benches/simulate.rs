@@ -5,6 +5,8 @@
 //! absent the benchmark says so and uses generated blobs instead.
 //!
 //! `cargo bench -p scribseg-sim --bench simulate`
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
 
 use std::path::PathBuf;
 

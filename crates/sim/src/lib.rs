@@ -43,7 +43,6 @@
 //! nodes; petgraph would need all n² edges materialised), and B-spline
 //! evaluation. The distance transform and the thinning each have a slow,
 //! obvious twin in their tests that they are compared against.
-#![deny(missing_docs)]
 
 mod components;
 mod corrective;

@@ -20,7 +20,7 @@ fn as_prediction(mask: &Mask) -> Plane {
         H,
         mask.as_slice().iter().map(|&v| f32::from(v)).collect(),
     )
-    .unwrap()
+    .expect("one value per pixel")
 }
 
 /// Body: a disk; lobe: a smaller disk attached to its right.

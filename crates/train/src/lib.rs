@@ -18,7 +18,6 @@
 //! examples are made in parallel and the same on any number of threads), so a
 //! run resumed from its last checkpoint draws the same batches as an
 //! uninterrupted one would have; the checkpoint keeps Adam's moments too.
-#![deny(missing_docs)]
 
 mod config;
 mod error;
