@@ -123,3 +123,38 @@ fn volumes_slice_into_medical_samples_split_by_volume() {
         "multi-organ slices hold several objects"
     );
 }
+
+/// `configs/more.toml` parses, its `more` datasets live under the `more`
+/// root (outside the repository) and the evaluation sets stay test-only;
+/// the data themselves are fetched by hand (docs/data.md), so not read here.
+#[test]
+fn the_more_config_names_its_sources_under_their_root() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/more.toml");
+    let config = Config::load(&path).expect("configs/more.toml is valid");
+    let more = &config.roots["more"];
+    let under: Vec<&str> = config
+        .datasets
+        .iter()
+        .filter(|d| d.path.starts_with(more))
+        .map(|d| d.name.as_str())
+        .collect();
+    assert_eq!(
+        under,
+        ["clothing", "camvid", "duts", "ecssd", "persons", "ph2", "dsb2018"]
+    );
+    let eval: Vec<&str> = config
+        .datasets
+        .iter()
+        .filter(|d| d.test_only)
+        .map(|d| d.name.as_str())
+        .collect();
+    assert_eq!(eval, ["grabcut", "berkeley", "davis"]);
+    let ecssd = config
+        .datasets
+        .iter()
+        .find(|d| d.name == "ecssd")
+        .expect("ecssd");
+    assert_eq!(ecssd.exclude.len(), 38, "MORE.md's 37 and PASCAL-S's 180");
+    let total: f64 = config.datasets.iter().map(|d| d.weight).sum();
+    assert!((total - 1.0).abs() < 1e-9, "weights sum to {total}");
+}

@@ -7,8 +7,10 @@ use scribseg_model::lineage::Origin;
 use scribseg_model::{InputKind, Lineage};
 use scribseg_train::TrainConfig;
 
-/// Every training configuration in `configs/` (`default.toml` is the data
-/// configuration) and the input kind it trains.
+/// The dataset configurations in `configs/` (read by `pack`, `data` and `eval`).
+const DATA_CONFIGS: &[&str] = &["default.toml", "more.toml"];
+
+/// Every training configuration in `configs/` and the input kind it trains.
 const CONFIGS: &[(&str, InputKind)] = &[
     ("train.toml", InputKind::Scribble),
     ("default-recipe.toml", InputKind::Scribble),
@@ -24,6 +26,8 @@ const CONFIGS: &[(&str, InputKind)] = &[
     ("styles2-baseline.toml", InputKind::Scribble),
     ("styles2-mix.toml", InputKind::Scribble),
     ("trainer-check.toml", InputKind::Scribble),
+    ("data-baseline.toml", InputKind::Scribble),
+    ("data-more.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
 ];
@@ -35,7 +39,7 @@ fn every_training_config_is_checked() {
         .expect("configs/ is readable")
         .map(|entry| entry.expect("configs/ lists").file_name())
         .filter_map(|name| name.into_string().ok())
-        .filter(|name| name.ends_with(".toml") && name != "default.toml")
+        .filter(|name| name.ends_with(".toml") && !DATA_CONFIGS.contains(&name.as_str()))
         .collect();
     found.sort();
     let mut listed: Vec<String> = CONFIGS.iter().map(|(n, _)| n.to_string()).collect();
