@@ -53,7 +53,7 @@ pub fn shard_name(split: Split) -> String {
 /// skipped and counted. `on_unit(dataset, units_in_dataset)` is called after
 /// every unit (for progress bars). A training or validation photo that
 /// matches a test or evaluation photo by content, or a test photo that
-/// matches an evaluation photo ([`crate::leak`]), fails the whole pack, and
+/// matches an evaluation photo ([`crate::find_leaks`]), fails the whole pack, and
 /// its shards are removed: leave it out with the dataset's `exclude`
 /// (`scribseg data check` lists them all).
 pub fn pack(
