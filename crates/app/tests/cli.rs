@@ -359,3 +359,66 @@ fn every_style_simulates_and_only_crossing_leaves_the_mask() {
     assert!(!res.status.success());
     assert!(stderr(&res).contains("scrawl"), "{}", stderr(&res));
 }
+
+/// A photo-like image of blocks whose layout follows `seed`.
+fn blocks(w: u32, h: u32, seed: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let (bx, by) = (x * 5 / w, y * 4 / h);
+        let v = (bx * 7 + by * 13 + seed * 31).wrapping_mul(2_654_435_761) >> 8;
+        Rgb([(v % 251) as u8, (v / 7 % 241) as u8, (v / 13 % 239) as u8])
+    })
+}
+
+/// A folder of `images/` and `masks/` with one photo per `(id, image)`.
+fn photo_folder(root: &Path, photos: &[(&str, RgbImage)]) {
+    for sub in ["images", "masks"] {
+        std::fs::create_dir_all(root.join(sub)).expect("mkdir");
+    }
+    for (id, photo) in photos {
+        photo
+            .save(root.join(format!("images/{id}.png")))
+            .expect("write photo");
+        GrayImage::from_fn(photo.width(), photo.height(), |x, _| {
+            Luma([if x < photo.width() / 2 { 255 } else { 0 }])
+        })
+        .save(root.join(format!("masks/{id}.png")))
+        .expect("write mask");
+    }
+}
+
+#[test]
+fn data_check_lists_an_evaluation_photo_in_training_and_fails_until_it_is_excluded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let eval_photo = blocks(200, 150, 1);
+    photo_folder(&dir.path().join("eval"), &[("e1", eval_photo.clone())]);
+    let copy = image::imageops::resize(&eval_photo, 120, 90, image::imageops::FilterType::Triangle);
+    let others: Vec<(String, RgbImage)> = (2..6)
+        .map(|s| (format!("p{s}"), blocks(160, 120, s)))
+        .collect();
+    let mut train: Vec<(&str, RgbImage)> = vec![("copy", copy)];
+    train.extend(others.iter().map(|(id, p)| (id.as_str(), p.clone())));
+    photo_folder(&dir.path().join("train"), &train);
+    let config = dir.path().join("c.toml");
+    let write = |exclude: &str| {
+        let text = format!(
+            "data_root = '.'\n[split]\ntrain = 1.0\nval = 0.0\n\
+             [[dataset]]\nname = 'mine'\nkind = 'masks'\npath = 'train'\nweight = 1\n{exclude}\n\
+             [[dataset]]\nname = 'bench'\nkind = 'masks'\npath = 'eval'\ntest_only = true\n"
+        );
+        std::fs::write(&config, text).expect("write config");
+    };
+    write("");
+    let out = scribseg(&["data", "check", "--config", path_str(&config)]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("mine copy (train)"), "{stdout}");
+    assert!(stdout.contains("[mine] exclude = [\"copy\"]"), "{stdout}");
+    assert!(
+        !stdout.contains("mine p"),
+        "only the copy matches: {stdout}"
+    );
+
+    write("exclude = ['copy']");
+    let out = scribseg(&["data", "check", "--config", path_str(&config)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
