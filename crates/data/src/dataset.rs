@@ -54,14 +54,14 @@ impl ScanReport {
     }
 }
 
-/// The folders or patterns of a mask dataset: patterns when `images` holds
-/// a `{` or `*`, and then `masks` must use the same capture names.
+/// The folders or patterns of a mask dataset: patterns when `images` or
+/// `masks` holds a `{` or `*`, and then both must capture the same names.
 fn mask_layout(config: &DatasetConfig, root: &Path) -> Result<Layout> {
     let (images, masks) = (
         config.images.to_string_lossy(),
         config.masks.to_string_lossy(),
     );
-    if !is_pattern(&images) {
+    if !is_pattern(&images) && !is_pattern(&masks) {
         return Ok(Layout::Folders {
             images: root.join(&config.images),
             masks: root.join(&config.masks),
@@ -273,6 +273,21 @@ mod tests {
         assert_eq!(report.skipped.get("corrupt image"), Some(&1), "{report:?}");
         assert_eq!(report.skipped.get("missing pair"), Some(&1));
         assert_eq!(report.skipped_total(), 3);
+    }
+
+    #[test]
+    fn a_masks_pattern_beside_a_plain_images_folder_is_named_as_such() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("set/images")).expect("mkdir");
+        let toml = "[[dataset]]\nname='p'\nkind='masks'\npath='set'\nmasks='gt/{id}.png'\n";
+        let config = Config::parse(toml, &dir.path().join("c.toml")).expect("valid");
+        let err = Dataset::open(&config.datasets[0], dir.path(), config.split)
+            .err()
+            .expect("no captures in images");
+        assert!(
+            err.to_string().contains("must capture the same names"),
+            "{err}"
+        );
     }
 
     #[test]

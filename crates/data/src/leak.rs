@@ -8,8 +8,9 @@
 //! and JPEG re-encoding keep a thumbnail nearly unchanged (copies correlate
 //! above 0.99), while different photos with the same layout (a bright sky
 //! over dark ground, a lesion in a round field) stayed below 0.97 on the
-//! sets of docs/data.md, where grey thumbnails reached 0.96. Volume slices are not compared: volumes are split
-//! whole, and slices of different patients look alike at this size.
+//! sets of docs/data.md, where grey thumbnails reached 0.96. Volume slices
+//! are not compared: volumes are split whole, and slices of different
+//! patients look alike at this size.
 
 use std::path::PathBuf;
 
@@ -110,7 +111,7 @@ impl References {
     }
 
     /// Adds `sample` if it is a photo that is not flat.
-    pub fn add(&mut self, dataset: &Dataset, split: Split, sample: &Sample) {
+    fn add(&mut self, dataset: &Dataset, split: Split, sample: &Sample) {
         if let Some(entry) = fingerprinted(dataset, split, sample) {
             self.entries.push(entry);
         }

@@ -25,7 +25,7 @@ enum DataCommand {
     /// skipped items with reasons) and an optional contact sheet.
     Stats(StatsArgs),
     /// Compare every training and validation photo with every test and
-    /// evaluation photo of the config by content (a 32×32 grey thumbnail's
+    /// evaluation photo of the config by content (a 32×32 colour thumbnail's
     /// correlation, robust to resizing and re-encoding) and list the
     /// matches; exits with status 1 when there is one. `pack` refuses such
     /// data until the matches are in the dataset's `exclude`.
