@@ -4,8 +4,8 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use scribseg_eval::{next_click, Confusion};
-use scribseg_sim::Mask;
+use scribseg_eval::next_click;
+use scribseg_sim::{Confusion, Mask};
 
 const W: usize = 854;
 const H: usize = 480;

@@ -38,18 +38,6 @@
 //! # Ok(())
 //! # }
 //! ```
-//!
-//! ```
-//! use scribseg_eval::{dice, iou};
-//! use scribseg_sim::Mask;
-//!
-//! let truth = Mask::from_fn(4, 1, |x, _| x < 2); // ##..
-//! let prediction = Mask::from_fn(4, 1, |x, _| x < 3); // ###.
-//! assert_eq!(dice(&prediction, &truth, None), 0.8);
-//! // The third pixel ignored (GrabCut's 128 band): a perfect answer.
-//! let ignore = Mask::from_fn(4, 1, |x, _| x == 2);
-//! assert_eq!(iou(&prediction, &truth, Some(&ignore)), 1.0);
-//! ```
 
 mod clicks;
 mod dataset;
@@ -68,8 +56,8 @@ mod trace;
 pub use clicks::{next_click, run_clicks, Click, ClickProtocol};
 pub use dataset::{DatasetSpec, EvalDataset, SpecSource, SplitSpec};
 pub use error::{Error, PredictorError, Result};
-pub use metrics::{dice, interactions_to_reach, iou, Confusion};
-pub use object::{EvalObject, THRESHOLD};
+pub use metrics::interactions_to_reach;
+pub use object::EvalObject;
 pub use predictor::{predict_timed, Interaction, Predictor, Timed};
 pub use prompts::{run_prompt, PromptKind};
 pub use record::{score_after, Method, ObjectRecord, RecordKey, RecordStore, StrokeRecord};

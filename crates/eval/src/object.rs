@@ -3,13 +3,7 @@
 use std::sync::Arc;
 
 use image::RgbImage;
-use scribseg_sim::{clear_ignored_error, Mask, Plane};
-
-use crate::metrics::Confusion;
-
-/// The probability above which a pixel is predicted object, unless the
-/// predictor says otherwise ([`crate::Predictor::threshold`]).
-pub const THRESHOLD: f32 = 0.5;
+use scribseg_sim::{clear_ignored_error, Confusion, Mask, Plane};
 
 /// An object of an evaluation dataset, at the image's full resolution.
 #[derive(Clone, Debug)]
@@ -84,6 +78,7 @@ impl EvalObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scribseg_sim::OBJECT_THRESHOLD;
 
     #[test]
     fn ignored_pixels_take_the_truth_so_they_are_no_error() {
@@ -100,7 +95,7 @@ mod tests {
         let cleaned = object.without_ignored_error(&map);
         assert_eq!(cleaned.as_slice(), &[0.9, 1.0, 0.0, 0.3]);
         // Scoring skips the same pixels: pixel 0 right, pixel 3 right.
-        assert_eq!(object.score(&map, THRESHOLD).dice(), 1.0);
+        assert_eq!(object.score(&map, OBJECT_THRESHOLD).dice(), 1.0);
         assert_eq!(object.name(), "d/i_0");
     }
 
@@ -118,9 +113,12 @@ mod tests {
         // Right before: pixels 0, 2, 3 (4 is ignored); after, 0 and 3 turn wrong, 1 is fixed.
         let before = plane(vec![0.9, 0.1, 0.1, 0.2, 0.9]);
         let after = plane(vec![0.1, 0.9, 0.1, 0.8, 0.1]);
-        assert_eq!(object.broken(&before, &after, THRESHOLD), Some(2.0 / 3.0));
-        assert_eq!(object.broken(&after, &after, THRESHOLD), Some(0.0));
+        assert_eq!(
+            object.broken(&before, &after, OBJECT_THRESHOLD),
+            Some(2.0 / 3.0)
+        );
+        assert_eq!(object.broken(&after, &after, OBJECT_THRESHOLD), Some(0.0));
         let all_wrong = plane(vec![0.1, 0.1, 0.9, 0.9, 0.0]);
-        assert_eq!(object.broken(&all_wrong, &before, THRESHOLD), None);
+        assert_eq!(object.broken(&all_wrong, &before, OBJECT_THRESHOLD), None);
     }
 }

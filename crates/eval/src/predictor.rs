@@ -3,10 +3,9 @@
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
-use scribseg_sim::{BoxPrompt, ExtremePoints, Plane, Stroke};
+use scribseg_sim::{BoxPrompt, ExtremePoints, Plane, Stroke, OBJECT_THRESHOLD};
 
 use crate::error::{Error, PredictorError, Result};
-use crate::object::THRESHOLD;
 
 /// What the user has given so far, in the image's pixel frame.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,7 +31,7 @@ pub trait Predictor {
     /// The probability above which a pixel of its maps counts as object
     /// when they are scored: the threshold its users' masks are cut at.
     fn threshold(&self) -> f32 {
-        THRESHOLD
+        OBJECT_THRESHOLD
     }
 
     /// Object probabilities in `[0, 1]`, one per pixel of `image` (same

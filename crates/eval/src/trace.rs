@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
-use scribseg_sim::{Plane, Stroke};
+use scribseg_sim::{Confusion, Plane, Stroke};
 
 use crate::error::Result;
-use crate::metrics::Confusion;
 use crate::object::EvalObject;
 use crate::predictor::{predict_timed, Interaction, Predictor};
 

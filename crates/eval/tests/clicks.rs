@@ -1,7 +1,7 @@
 //! The click protocol end to end: clicks → predictions → IoU → NoC.
 
-use scribseg_eval::{iou, run_clicks, ClickProtocol, Stop};
-use scribseg_sim::Polarity;
+use scribseg_eval::{run_clicks, ClickProtocol, Stop};
+use scribseg_sim::{iou, Polarity};
 
 use crate::util::{ellipse, StandIn};
 

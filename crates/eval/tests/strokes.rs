@@ -4,10 +4,10 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scribseg_eval::{
-    dice, interactions_to_reach, run_strokes, summarize, Method, ObjectRecord, Stop,
-    StrokeProtocol, SummaryParams,
+    interactions_to_reach, run_strokes, summarize, Method, ObjectRecord, Stop, StrokeProtocol,
+    SummaryParams,
 };
-use scribseg_sim::Polarity;
+use scribseg_sim::{dice, Polarity};
 
 use crate::util::{ellipse, StandIn};
 

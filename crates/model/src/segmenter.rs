@@ -20,7 +20,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use burn::tensor::Device;
 use image::RgbImage;
-use scribseg_sim::{crop_rgb, CropRule, Plane, Rect, Stroke, Window, EXTREME_SIGMA};
+use scribseg_sim::{
+    crop_rgb, CropRule, Plane, Rect, Stroke, Window, EXTREME_SIGMA, OBJECT_THRESHOLD,
+};
 
 use crate::crop_cache::CropCache;
 use crate::fast::{FastUNet, Precision};
@@ -54,11 +56,8 @@ pub struct SegmenterConfig {
     /// The smallest crop side, in image pixels: a click or a short stroke
     /// still sees its surroundings.
     pub min_side: f32,
-    /// Probability above which a pixel belongs to a label in the label map.
-    /// 0.4: where mean DICE peaks on the validation split for all three
-    /// networks (MODEL.md), as expected of probabilities whose best DICE is
-    /// ~0.83 (the DICE-optimal cut of calibrated probabilities is half the
-    /// DICE it reaches).
+    /// Probability above which a pixel belongs to a label in the label map
+    /// ([`OBJECT_THRESHOLD`] by default).
     pub threshold: f32,
     /// Growing crops: when set, a label whose answer runs into its crop's
     /// edge runs again on a crop around that answer (and its strokes) with
@@ -84,7 +83,7 @@ impl Default for SegmenterConfig {
             context: 0.4,
             prompt_context: 0.6,
             min_side: 48.0,
-            threshold: 0.4,
+            threshold: OBJECT_THRESHOLD,
             refine: Some(0.4),
             flip: true,
         }

@@ -11,7 +11,7 @@ use scribseg_sim::{
     clear_ignored_error, corrective_scribble, crop_mask, crop_rgb, distance_to_background,
     draw_stroke, simulate_style, BoxPrompt, CorrectiveParams, CropRule, ExtremePoints, Mask, Plane,
     Point, Polarity, Rect, ScribbleParams, Stroke, StrokeStyle, Transform, Window, DRAW_RADIUS,
-    EXTREME_SIGMA,
+    EXTREME_SIGMA, OBJECT_THRESHOLD,
 };
 
 /// How examples are made.
@@ -164,7 +164,7 @@ impl Origin {
             })],
             width: w,
             height: h,
-            threshold: SegmenterConfig::default().threshold,
+            threshold: OBJECT_THRESHOLD,
         };
         let mut map = pasted.probabilities_in(0, Rect::new(0, 0, w, h));
         if let Some(ignore) = &self.object.ignore {

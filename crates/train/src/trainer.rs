@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use scribseg_data::{copy_paste, shard_name, ObjectSample, ShardReader, ShardSampler, Split};
 use scribseg_model::input::{batch_tensor, INPUT_SIZE};
 use scribseg_model::{InputKind, UNet, UNetConfig};
-use scribseg_sim::Plane;
+use scribseg_sim::{dice, Plane, OBJECT_THRESHOLD};
 use serde::{Deserialize, Serialize};
 
 use crate::example::{corrected, make_example, Example, ExampleParams};
@@ -362,35 +362,14 @@ fn predict_in_chunks<E: Borrow<Example>>(
         .collect()
 }
 
-/// DICE at threshold 0.5, ignore pixels left out; an empty target and an
-/// empty prediction agree perfectly.
-fn dice(example: &Example, prediction: &Plane) -> f32 {
-    let (mut both, mut sum) = (0usize, 0usize);
-    for i in 0..example.target.as_slice().len() {
-        if example
-            .ignore
-            .as_ref()
-            .is_some_and(|m| m.as_slice()[i] != 0)
-        {
-            continue;
-        }
-        let t = example.target.as_slice()[i] != 0;
-        let p = prediction.as_slice()[i] > 0.5;
-        both += usize::from(t && p);
-        sum += usize::from(t) + usize::from(p);
-    }
-    if sum == 0 {
-        1.0
-    } else {
-        2.0 * both as f32 / sum as f32
-    }
-}
-
 fn mean_dice<E: Borrow<Example>>(examples: &[E], predictions: &[Plane]) -> f32 {
     let total: f32 = examples
         .iter()
         .zip(predictions)
-        .map(|(e, p)| dice(e.borrow(), p))
+        .map(|(e, p)| {
+            let e = e.borrow();
+            dice(&p.threshold(OBJECT_THRESHOLD), &e.target, e.ignore.as_ref()) as f32
+        })
         .sum();
     total / examples.len().max(1) as f32
 }

@@ -27,7 +27,7 @@ pub struct Args {
     #[command(flatten)]
     inference: InferenceFlags,
     /// The label map: 8-bit PNG, k where label k is the most probable and
-    /// above 0.5 (or `--threshold`), else 0.
+    /// above 0.4 (or `--threshold`; the annotator's and `eval`'s cut), else 0.
     #[arg(long)]
     out: PathBuf,
     /// Also write each label's probability map (`label_<k>.png`, 8-bit,
@@ -36,20 +36,12 @@ pub struct Args {
     probs: Option<PathBuf>,
 }
 
-/// Where `segment` cuts its label map unless `--threshold` says otherwise:
-/// its documented contract (the annotator and `eval` cut at the
-/// Segmenter's default instead).
-const LABEL_MAP_THRESHOLD: f32 = 0.5;
-
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
     let image = imageio::read_rgb(&args.image)?;
     let labels = read_stroke_labels(&args.strokes, image.dimensions())?;
-    let inference = InferenceFlags {
-        threshold: Some(args.inference.threshold.unwrap_or(LABEL_MAP_THRESHOLD)),
-        ..args.inference
-    };
-    let (segmenter, _) = weights::load_segmenter(args.weights, InputKind::Scribble, inference)?;
+    let (segmenter, _) =
+        weights::load_segmenter(args.weights, InputKind::Scribble, args.inference)?;
     let segmentation = segmenter.segment(&image, &labels);
 
     let (w, h) = image.dimensions();

@@ -117,7 +117,7 @@ pub fn run(args: Args) -> Result<()> {
                     "the prediction's error is below 1% of the label: no corrective scribble"
                 ),
             }
-            prediction_mask = Some(prediction.threshold(0.5));
+            prediction_mask = Some(prediction.threshold(scribseg_sim::OBJECT_THRESHOLD));
         }
         Kind::Bbox => BoxPrompt::from_mask(&mask)
             .expect("mask is not empty")

@@ -21,10 +21,10 @@ use std::path::PathBuf;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scribseg_data::shared_dataset;
-use scribseg_eval::{Confusion, DatasetSpec, EvalDataset};
+use scribseg_eval::{DatasetSpec, EvalDataset};
 use scribseg_model::fast::{FastUNet, Precision};
 use scribseg_model::{Error, Segmenter, SegmenterConfig, UNet, UNetConfig};
-use scribseg_sim::{simulate_scribble, ScribbleParams};
+use scribseg_sim::{simulate_scribble, Confusion, ScribbleParams};
 
 use crate::util::{device, random_input, values};
 
