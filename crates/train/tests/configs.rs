@@ -28,6 +28,8 @@ const CONFIGS: &[(&str, InputKind)] = &[
     ("trainer-check.toml", InputKind::Scribble),
     ("data-baseline.toml", InputKind::Scribble),
     ("data-more.toml", InputKind::Scribble),
+    ("styles4-pos.toml", InputKind::Scribble),
+    ("styles4-posobj.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
 ];
