@@ -93,4 +93,4 @@ pub use shared::{shared_dataset, CI_ENV};
 pub use sheet::{contact_sheet, overlay};
 pub use source::Source;
 pub use split::{Split, SplitRatios};
-pub use volume::{physical_size, to_grey, DecathlonSource, Volume, VolumeOptions};
+pub use volume::{percentile, physical_size, to_grey, DecathlonSource, Volume, VolumeOptions};

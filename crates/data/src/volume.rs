@@ -181,10 +181,16 @@ pub fn to_grey(data: &[f32], modality: Modality, options: &VolumeOptions) -> Vec
         .collect()
 }
 
-/// The `p`-th percentile (0–100) of `data`, from a strided subsample for speed.
-fn percentile(data: &[f32], p: f32) -> f32 {
+/// The `p`-th percentile (0–100) of the finite values of `data`, from a
+/// strided subsample of about 100,000 values for speed; 0 when none is finite.
+pub fn percentile(data: &[f32], p: f32) -> f32 {
     let step = (data.len() / 100_000).max(1);
-    let mut sample: Vec<f32> = data.iter().step_by(step).copied().collect();
+    let mut sample: Vec<f32> = data
+        .iter()
+        .step_by(step)
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     if sample.is_empty() {
         return 0.0;
     }

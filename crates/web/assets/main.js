@@ -18,6 +18,8 @@ const app = {
   axis: 2,            // the axis the open volume is sliced across
   sliceAt: [0, 0, 0], // the slice shown along each axis
   sliceSeq: 0,        // the newest slice asked for (older answers are dropped)
+  window: null,       // the open volume's display window {level, width}, null: the default
+  filter: localStorage.getItem("scribseg.filter") ?? "all", // the image list shows this status, or all
   strokes: [],        // its visible strokes
   history: { can_undo: false, can_redo: false },
   activeLabel: null,  // label id
@@ -81,7 +83,8 @@ function renderAll() {
   const counts = new Map();
   for (const s of app.strokes) counts.set(s.label_id, (counts.get(s.label_id) ?? 0) + 1);
   renderLabels($("labels"), app.labels, app.activeLabel, counts, labelActions);
-  renderImages($("images"), app.images, app.volume ? null : app.image?.id, app.labels.length, openPlainImage);
+  renderImages($("images"), listedImages(), app.volume ? null : app.image?.id, app.labels.length, openPlainImage, cycleStatus);
+  $("image-filter").value = app.filter;
   renderImages($("volumes"), app.volumes, app.volume?.id, app.labels.length, (v) => openVolume(v));
   $("image-count").textContent = app.images.length ? `(${app.images.length})` : "";
   $("volume-count").textContent = app.volumes.length ? `(${app.volumes.length})` : "";
@@ -182,6 +185,7 @@ async function openVolume(info, axis = null, index = null) {
   const detail = await attempt(() => api(`/volumes/${info.id}`));
   if (!detail) return;
   app.volume = detail;
+  app.window = detail.window;
   app.sliceAt = detail.dims.map((n) => Math.floor(n / 2));
   const axial = detail.axes.indexOf("axial");
   app.axis = axis ?? (axial >= 0 ? axial : 2);
@@ -248,7 +252,92 @@ function renderVolumeControls() {
     option.value = String(a.index);
     return option;
   }));
+  renderWindowControls();
 }
+
+// ---------- display window (volumes) ----------
+
+/** Windows the page offers for a volume: {name, level, width}; the first is the default. */
+function windowPresets(volume) {
+  const presets = [{ name: "default", ...volume.intensities.default }];
+  if (volume.modality === "CT") {
+    presets.push(
+      { name: "lung", level: -600, width: 1500 },
+      { name: "bone", level: 400, width: 1800 },
+      { name: "brain", level: 40, width: 80 },
+    );
+  }
+  const [lo, hi] = volume.intensities.range;
+  presets.push({ name: "full range", level: (lo + hi) / 2, width: Math.max(hi - lo, 1e-6) });
+  return presets;
+}
+
+/** The window the open volume is shown through. */
+function shownWindow() {
+  return app.window ?? app.volume.intensities.default;
+}
+
+function renderWindowControls() {
+  const presets = windowPresets(app.volume);
+  const select = $("window-preset");
+  if (select.dataset.volume !== String(app.volume.id)) {
+    select.dataset.volume = String(app.volume.id);
+    select.replaceChildren(...presets.map((p, i) => new Option(p.name, String(i))),
+      new Option("custom", "custom"));
+  }
+  const w = shownWindow();
+  const i = presets.findIndex((p) => Math.abs(p.level - w.level) < 1e-3 && Math.abs(p.width - w.width) < 1e-3);
+  select.value = i >= 0 ? String(i) : "custom";
+  $("window-value").textContent = `W ${formatIntensity(w.width)} · L ${formatIntensity(w.level)}`;
+}
+
+function formatIntensity(v) {
+  return Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
+}
+
+/** The URL of an image's picture: a volume slice through the chosen window. */
+function pictureUrl(info) {
+  const w = info.slice && app.window;
+  const query = w ? `?level=${w.level}&width=${w.width}` : "";
+  return apiUrl(`/images/${info.id}/display.png${query}`);
+}
+
+let windowLoading = false;
+/** Shows the open slice through the current window: one request at a time, the newest window last. */
+async function refreshWindow() {
+  renderWindowControls();
+  if (windowLoading || !app.image?.slice) return;
+  windowLoading = true;
+  try {
+    let url;
+    while (app.image?.slice && url !== pictureUrl(app.image)) {
+      url = pictureUrl(app.image);
+      const id = app.image.id;
+      const pixels = await loadPicture(url);
+      if (app.image?.id === id) view.replacePicture(pixels);
+    }
+  } catch (err) {
+    toast(err.message);
+  } finally {
+    windowLoading = false;
+  }
+}
+
+/** Keeps `window` (null: the default) as the open volume's display window. */
+async function setWindow(window) {
+  const volume = app.volume;
+  app.window = window;
+  refreshWindow();
+  const info = await attempt(() => api(`/volumes/${volume.id}`, { method: "PATCH", body: { window } }));
+  if (info && app.volume?.id === volume.id) app.volume.window = info.window;
+}
+
+$("window-preset").addEventListener("change", (e) => {
+  const preset = windowPresets(app.volume)[Number(e.target.value)];
+  if (!preset) return;
+  setWindow(e.target.value === "0" ? null : { level: preset.level, width: preset.width });
+  e.target.blur();
+});
 
 let wheelSum = 0;
 /** Wheel over the canvas with a volume open: one slice a notch (trackpads add up). */
@@ -278,7 +367,7 @@ async function openImage(info, keepView = false) {
   renderAll();
   setStatus("status-image", describe(info));
   const [pixels, state] = await Promise.all([
-    loadPicture(apiUrl(`/images/${info.id}/display.png`)),
+    loadPicture(pictureUrl(info)),
     api(`/images/${info.id}/strokes`),
   ]);
   if (app.image?.id !== info.id) return; // another image was opened meanwhile
@@ -443,6 +532,10 @@ canvas.addEventListener("pointerdown", async (e) => {
     canvas.style.cursor = "grabbing";
     return;
   }
+  if (e.shiftKey && e.button === 0 && app.image.slice && app.volume) {
+    app.gesture = { kind: "window", sx, sy, start: { ...shownWindow() } };
+    return;
+  }
   if (e.button !== 0 && e.button !== 2) return;
   const p = view.toImage(sx, sy);
   if (app.tool === "eraser") {
@@ -482,6 +575,15 @@ canvas.addEventListener("pointermove", (e) => {
     }
   } else if (g?.kind === "erase") {
     eraseAt(p);
+  } else if (g?.kind === "window") {
+    // A screen pixel moves the window by a thousandth of the volume's range.
+    const [lo, hi] = app.volume.intensities.range;
+    const step = Math.max(hi - lo, 1e-6) / 1000;
+    app.window = {
+      level: g.start.level + (sy - g.sy) * step,
+      width: Math.max(step, g.start.width + (sx - g.sx) * step),
+    };
+    refreshWindow();
   }
   view.redraw();
 });
@@ -590,6 +692,8 @@ async function endGesture() {
     await save(app.image.id, draft);
   } else if (g?.kind === "erase" && view.hidden.size > 0) {
     await applyStrokes(api(`/images/${app.image.id}/strokes/erase`, { method: "POST", body: { ids: [...view.hidden] } }));
+  } else if (g?.kind === "window" && app.window) {
+    await setWindow(app.window);
   }
 }
 canvas.addEventListener("pointerup", endGesture);
@@ -625,16 +729,63 @@ function activeLabel() {
   return app.labels.find((l) => l.id === app.activeLabel);
 }
 
+/** Moves `delta` images along the list as it is shown (filtered). */
 function step(delta) {
-  const i = app.images.findIndex((im) => im.id === app.image?.id);
-  const next = app.images[i + delta];
+  const images = listedImages();
+  const i = images.findIndex((im) => im.id === app.image?.id);
+  const next = images[i + delta];
   if (next) openPlainImage(next);
 }
 
-/** Whether keys typed into `target` are text (not shortcuts): a slider or
- * a button that has the focus after a click leaves the shortcuts on. */
+// ---------- image status ----------
+
+/** The images the list shows: those of the chosen status, or all. */
+function listedImages() {
+  return app.filter === "all" ? app.images : app.images.filter((im) => im.status === app.filter);
+}
+
+/** Sets an image's status and shows it in the list. */
+async function markImage(image, status) {
+  const info = await attempt(() => api(`/images/${image.id}`, { method: "PATCH", body: { status } }));
+  if (!info) return null;
+  app.images = app.images.map((im) => (im.id === info.id ? info : im));
+  if (app.image?.id === info.id) app.image = info;
+  renderAll();
+  return info;
+}
+
+function cycleStatus(image) {
+  const order = ["todo", "done", "review"];
+  markImage(image, order[(order.indexOf(image.status) + 1) % order.length]);
+}
+
+/** D: the open image is done; the next image after it that is not done opens (the list wraps). */
+async function doneAndNext() {
+  const image = app.image;
+  if (!image || image.slice) return;
+  const order = listedImages();
+  const at = order.findIndex((im) => im.id === image.id);
+  if (!(await markImage(image, "done"))) return;
+  const rest = [...order.slice(at + 1), ...order.slice(0, Math.max(at, 0))];
+  const next = rest.find((im) => im.status !== "done");
+  if (next) openPlainImage(app.images.find((im) => im.id === next.id) ?? next);
+  else toast("every image in the list is done");
+}
+
+$("image-filter").addEventListener("change", (e) => {
+  app.filter = e.target.value;
+  localStorage.setItem("scribseg.filter", app.filter);
+  renderAll();
+  e.target.blur();
+});
+
+/** Whether keys typed into `target` are its own (not shortcuts): a slider
+ * or a button that has the focus after a click leaves the shortcuts on; a
+ * list box keeps its arrow keys until it is chosen from (then it lets go
+ * of the focus). */
 function typingInto(target) {
-  if (target instanceof HTMLTextAreaElement || target?.isContentEditable) return true;
+  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement
+    || target?.isContentEditable) return true;
   return target instanceof HTMLInputElement
     && !["range", "checkbox", "radio", "button", "submit", "color", "file"].includes(target.type);
 }
@@ -662,6 +813,7 @@ document.addEventListener("keydown", (e) => {
     x: () => { const l = activeLabel(); if (l) labelActions.clear(l); },
     v: () => { const l = activeLabel(); if (l) labelActions.toggleHidden(l); },
     ",": () => step(-1), ".": () => step(1),
+    d: doneAndNext, r: () => { if (app.image && !app.image.slice) markImage(app.image, "review"); },
     ArrowUp: () => stepSlice(-1), ArrowDown: () => stepSlice(1),
     PageUp: () => stepSlice(-10), PageDown: () => stepSlice(10),
     "?": () => { $("help").hidden = !$("help").hidden; },

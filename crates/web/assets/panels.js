@@ -7,11 +7,16 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** What an image's status is called on the page. */
+export const STATUS_NAMES = { todo: "to do", done: "done", review: "needs review" };
+
 /**
  * Renders the image or the volume list; `onOpen(item)` when one is clicked.
- * A volume item shows its dimensions and how many slices have strokes.
+ * A volume item shows its dimensions and how many slices have strokes; an
+ * image item its thumbnail and its status, which `onStatus(item)` cycles
+ * when clicked (images only).
  */
-export function renderImages(list, items, activeId, labelCount, onOpen) {
+export function renderImages(list, items, activeId, labelCount, onOpen, onStatus = null) {
   list.replaceChildren(...items.map((item) => {
     const done = labelCount > 0 ? Math.min(item.labels_annotated / labelCount, 1) : 0;
     const bar = el("div", { className: "progress" }, el("div"));
@@ -19,12 +24,23 @@ export function renderImages(list, items, activeId, labelCount, onOpen) {
     const volume = Array.isArray(item.dims);
     const size = volume ? `${item.dims.join("×")} ${item.modality}` : `${item.width}×${item.height}`;
     const slices = volume ? ` · ${item.slices_annotated} slices` : "";
-    const node = el("li", { className: "image-item", title: item.name },
+    const text = el("span", { className: "text" },
       el("span", { className: "name", textContent: item.name }),
       el("span", { className: "meta" },
         el("span", { textContent: size }),
-        el("span", { textContent: `${item.strokes} strokes${slices} · ${item.labels_annotated}/${labelCount} labels` })),
-      bar);
+        el("span", { textContent: `${item.strokes} strokes${slices} · ${item.labels_annotated}/${labelCount} labels` })));
+    const row = el("div", { className: "row" });
+    if (onStatus) {
+      const thumb = el("img", { className: "thumb", alt: "", loading: "lazy", src: `/api/images/${item.id}/thumb.png` });
+      const status = el("button", {
+        className: `status ${item.status}`, textContent: STATUS_NAMES[item.status], title: "Click: to do → done → needs review",
+      });
+      status.addEventListener("click", (e) => { e.stopPropagation(); onStatus(item); });
+      row.append(thumb, text, status);
+    } else {
+      row.append(text);
+    }
+    const node = el("li", { className: "image-item", title: item.name }, row, bar);
     node.dataset[volume ? "volumeId" : "imageId"] = item.id;
     if (item.id === activeId) node.classList.add("active");
     node.addEventListener("click", () => onOpen(item));

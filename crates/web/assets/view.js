@@ -39,6 +39,12 @@ export class View {
     if (keepView) this.redraw(); else this.fit();
   }
 
+  /** Swaps the picture for one of the same size (another display window), keeping view and overlay. */
+  replacePicture(image) {
+    this.image = image;
+    this.redraw();
+  }
+
   /** Scales the image to fill the stage with a margin. */
   fit() {
     if (!this.image) return;

@@ -35,7 +35,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .post(volumes::upload)
                 .layer(DefaultBodyLimit::max(state.max_upload)),
         )
-        .route("/volumes/{id}", get(volumes::info).delete(volumes::remove))
+        .route(
+            "/volumes/{id}",
+            get(volumes::info)
+                .patch(volumes::update)
+                .delete(volumes::remove),
+        )
         .route(
             "/volumes/{id}/slices/{axis}/{index}",
             get(volumes::slice).post(volumes::open_slice),
@@ -48,8 +53,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/dir", get(images::dir_listing))
         .route("/projects/{id}/labels", get(labels::list).post(labels::add))
         .route("/labels/{id}", patch(labels::update).delete(labels::remove))
-        .route("/images/{id}", get(images::info).delete(images::remove))
+        .route(
+            "/images/{id}",
+            get(images::info)
+                .patch(images::update)
+                .delete(images::remove),
+        )
         .route("/images/{id}/display.png", get(images::display))
+        .route("/images/{id}/thumb.png", get(images::thumbnail))
         .route("/images/{id}/ws", get(crate::ws::upgrade))
         .route(
             "/images/{id}/strokes",

@@ -67,6 +67,18 @@ const LARGE_PIXELS: u64 = 4_000_000;
 
 static LARGE_DECODES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The longer side of the image list's thumbnails, in pixels (twice the
+/// list's 48 CSS pixels, for sharp high-density screens).
+pub const THUMBNAIL_SIDE: u32 = 96;
+
+/// `image` shrunk to at most [`THUMBNAIL_SIDE`] on its longer side, aspect kept.
+pub fn thumbnail(image: &RgbImage) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let scale = (f64::from(THUMBNAIL_SIDE) / f64::from(w.max(h))).min(1.0);
+    let side = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    image::imageops::thumbnail(image, side(w), side(h))
+}
+
 /// Encodes `image` as PNG, for the page to show.
 pub fn to_png(image: &RgbImage) -> Result<Vec<u8>> {
     let mut out = Cursor::new(Vec::new());

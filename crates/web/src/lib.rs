@@ -48,8 +48,9 @@ pub use origin::WRITE_HEADER;
 pub use predict::{LabelMap, Model, ModelInfo, RegionMap};
 pub use state::AppState;
 pub use store::{
-    AnnotatedSlice, History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project,
-    SliceRef, Store, Stroke, StrokeKind, VolumeInfo, VolumeMeta, MAX_LABELS,
+    AnnotatedSlice, History, ImageInfo, ImagePatch, ImageStatus, Label, LabelPatch, NewLabel,
+    NewStroke, Point, Project, SliceRef, Store, Stroke, StrokeKind, VolumeInfo, VolumeMeta,
+    Windowing, MAX_LABELS,
 };
 pub use volume::MAX_VOXELS;
 

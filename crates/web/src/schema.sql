@@ -17,6 +17,8 @@ CREATE TABLE IF NOT EXISTS images (
     height     INTEGER NOT NULL,
     data       BLOB NOT NULL,
     created    TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    status     TEXT NOT NULL DEFAULT 'todo' CHECK (status IN ('todo', 'done', 'review')),
+    thumb      BLOB, -- the list's PNG thumbnail, made on its first request
     UNIQUE (project_id, name)
 );
 
@@ -62,13 +64,15 @@ CREATE TABLE IF NOT EXISTS op_strokes (
 );
 
 -- NIfTI volumes, with their file bytes. meta: JSON {"dims", "spacing",
--- "axes", "modality"}, derived from the file at upload.
+-- "axes", "modality"}, derived from the file at upload; window: JSON
+-- {"level", "width"}, the display window chosen, NULL for the default.
 CREATE TABLE IF NOT EXISTS volumes (
     id         INTEGER PRIMARY KEY,
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     name       TEXT NOT NULL,
     meta       TEXT NOT NULL,
     data       BLOB NOT NULL,
+    window     TEXT,
     created    TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
     UNIQUE (project_id, name)
 );

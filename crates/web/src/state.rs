@@ -9,7 +9,7 @@ use image::RgbImage;
 use crate::error::{Error, Result};
 use crate::imaging;
 use crate::predict::Model;
-use crate::store::Store;
+use crate::store::{Store, Windowing};
 use crate::volume::Loaded;
 
 type Cache<T> = Mutex<HashMap<i64, Arc<T>>>;
@@ -117,6 +117,18 @@ impl AppState {
             CACHED_IMAGE_BYTES,
             |image| image.as_raw().len(),
         ))
+    }
+
+    /// A volume slice's image shown through `window` (not cached: the page
+    /// asks for each window once, and the browser keeps it).
+    pub(crate) fn windowed(&self, image_id: i64, window: Windowing) -> Result<RgbImage> {
+        let slice = self.store.slice_of(image_id)?.ok_or_else(|| {
+            Error::bad_request(format!(
+                "image {image_id} is not a volume slice: a display window applies to volumes only"
+            ))
+        })?;
+        self.volume(slice.volume_id)?
+            .render_window(slice.axis, slice.index, window)
     }
 
     /// A stored volume, decoded, from the cache when possible.

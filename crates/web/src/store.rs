@@ -14,8 +14,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 pub use types::{
-    AnnotatedSlice, History, ImageInfo, Label, LabelPatch, NewLabel, NewStroke, Point, Project,
-    SliceRef, Stroke, StrokeKind, VolumeInfo, VolumeMeta,
+    AnnotatedSlice, History, ImageInfo, ImagePatch, ImageStatus, Label, LabelPatch, NewLabel,
+    NewStroke, Point, Project, SliceRef, Stroke, StrokeKind, VolumeInfo, VolumeMeta, Windowing,
 };
 
 use crate::error::{Error, Result};
@@ -58,9 +58,14 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch(SCHEMA)?;
         // Databases made before histories had authors (one shared history)
-        // and before labels could be hidden (all shown).
+        // before labels could be hidden (all shown), before volumes kept a
+        // display window (the default one) and before images had a status
+        // (to do).
         add_missing_column(&conn, "ops", "author", "TEXT NOT NULL DEFAULT ''")?;
         add_missing_column(&conn, "labels", "hidden", "INTEGER NOT NULL DEFAULT 0")?;
+        add_missing_column(&conn, "volumes", "window", "TEXT")?;
+        add_missing_column(&conn, "images", "status", IMAGE_STATUS_COLUMN)?;
+        add_missing_column(&conn, "images", "thumb", "BLOB")?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -166,6 +171,35 @@ impl Store {
     /// One image's record.
     pub fn image(&self, id: i64) -> Result<ImageInfo> {
         image_info(&self.lock(), id)
+    }
+
+    /// Sets an image's review status.
+    pub fn set_image_status(&self, id: i64, status: ImageStatus) -> Result<ImageInfo> {
+        self.transaction(|tx| {
+            let n = tx.execute(
+                "UPDATE images SET status = ?1 WHERE id = ?2",
+                params![status.as_str(), id],
+            )?;
+            found(n, "image", id)?;
+            image_info(tx, id)
+        })
+    }
+
+    /// The image's stored thumbnail (PNG), if one was made.
+    pub fn thumbnail(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        self.lock()
+            .query_row("SELECT thumb FROM images WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or(Error::NotFound { what: "image", id })
+    }
+
+    /// Keeps `png` as the image's thumbnail.
+    pub fn set_thumbnail(&self, id: i64, png: &[u8]) -> Result<()> {
+        let n = self.lock().execute(
+            "UPDATE images SET thumb = ?1 WHERE id = ?2",
+            params![png, id],
+        )?;
+        found(n, "image", id)
     }
 
     /// Whether the project has an image called `name`.
@@ -407,8 +441,12 @@ impl Store {
 const IMAGE_INFO: &str = "SELECT i.id, i.project_id, i.name, i.width, i.height,
     (SELECT COUNT(*) FROM strokes s WHERE s.image_id = i.id AND s.visible = 1),
     (SELECT COUNT(DISTINCT s.label_id) FROM strokes s WHERE s.image_id = i.id AND s.visible = 1),
-    vs.volume_id, vs.axis, vs.slice
+    vs.volume_id, vs.axis, vs.slice, i.status
     FROM images i LEFT JOIN volume_slices vs ON vs.image_id = i.id";
+
+/// The declaration of `images.status`, as in `schema.sql`.
+const IMAGE_STATUS_COLUMN: &str =
+    "TEXT NOT NULL DEFAULT 'todo' CHECK (status IN ('todo', 'done', 'review'))";
 
 fn image_info(conn: &Connection, id: i64) -> Result<ImageInfo> {
     conn.query_row(
@@ -499,15 +537,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_database_from_before_authors_and_hidden_labels_opens() {
+    fn a_database_from_before_authors_hidden_labels_windows_and_statuses_opens() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("old.db");
         let old_schema = SCHEMA
             .replace(",\n    author   TEXT NOT NULL DEFAULT ''", "")
-            .replace("\n    hidden     INTEGER NOT NULL DEFAULT 0,", "");
+            .replace("\n    hidden     INTEGER NOT NULL DEFAULT 0,", "")
+            .replace("\n    window     TEXT,", "")
+            .replace(
+                "\n    status     TEXT NOT NULL DEFAULT 'todo' CHECK (status IN ('todo', 'done', 'review')),",
+                "",
+            )
+            .replace(
+                "\n    thumb      BLOB, -- the list's PNG thumbnail, made on its first request",
+                "",
+            );
         assert!(
-            !old_schema.contains("author   TEXT") && !old_schema.contains("hidden     INT"),
-            "both columns are in the schema"
+            !old_schema.contains("author   TEXT")
+                && !old_schema.contains("hidden     INT")
+                && !old_schema.contains("window     TEXT")
+                && !old_schema.contains("status     TEXT")
+                && !old_schema.contains("thumb      BLOB"),
+            "the five columns are in the schema"
         );
         Connection::open(&path)
             .and_then(|conn| conn.execute_batch(&old_schema))
@@ -533,6 +584,10 @@ mod tests {
         let image = store
             .add_image(project.id, "a.png", 8, 8, b"bytes")
             .expect("image");
+        assert_eq!(image.status, ImageStatus::Todo, "old images are to do");
+        let done = store.set_image_status(image.id, ImageStatus::Done);
+        assert_eq!(done.expect("status").status, ImageStatus::Done);
+        assert_eq!(store.thumbnail(image.id).expect("no thumbnail yet"), None);
         let stroke = NewStroke {
             label_id: label.id,
             kind: StrokeKind::Positive,
@@ -543,6 +598,22 @@ mod tests {
         assert!(store.undo(image.id, "tab").is_err(), "not the tab's step");
         let history = store.undo(image.id, "").expect("undo");
         assert!(!history.can_undo && history.can_redo);
+        let meta = VolumeMeta {
+            dims: [2, 2, 2],
+            spacing: [1.0; 3],
+            axes: ["sagittal", "coronal", "axial"].map(String::from),
+            modality: "CT".into(),
+        };
+        let volume = store
+            .add_volume(project.id, "v.nii", &meta, b"bytes")
+            .expect("volume");
+        assert_eq!(volume.window, None, "old volumes show the default window");
+        let bone = Windowing {
+            level: 400.0,
+            width: 1800.0,
+        };
+        let kept = store.set_volume_window(volume.id, Some(bone));
+        assert_eq!(kept.expect("window").window, Some(bone));
         drop(store);
         Store::open(&path).expect("opens again without adding the columns twice");
     }

@@ -5,7 +5,11 @@
 //! - **Intensities** (the rule of [`scribseg_data::to_grey`], as in
 //!   training): a volume whose lowest value is below −500 is taken for CT
 //!   and shown through the −160 to 240 HU soft-tissue window; anything else
-//!   (MRI) is clipped to its own 0.5th–99.5th percentile.
+//!   (MRI) is clipped to its own 0.5th–99.5th percentile. The model always
+//!   sees that picture. The page may show the slice through another
+//!   [`Windowing`] (lung, bone, a level dragged by hand): a display choice
+//!   only, rendered from intensities kept at 16 bits over the volume's
+//!   0.01th–99.99th percentile (finer than 0.07 HU over a CT's range).
 //! - **Orientation:** each voxel axis is named after the patient axis it
 //!   runs closest to (sform, else qform, else the identity): slicing across
 //!   x is sagittal, across y coronal, across z axial. Slices are shown in
@@ -26,11 +30,12 @@ use flate2::write::GzEncoder;
 use image::imageops::{resize, FilterType};
 use image::{DynamicImage, GrayImage, RgbImage};
 use nifti::{Endianness, InMemNiftiVolume, NiftiHeader, NiftiType};
-use scribseg_data::{physical_size, to_grey, Modality, Volume, VolumeOptions};
+use scribseg_data::{percentile, physical_size, to_grey, Modality, Volume, VolumeOptions};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::predict::LabelMap;
-use crate::store::VolumeMeta;
+use crate::store::{VolumeMeta, Windowing};
 
 /// The largest volume accepted, in voxels (a 512 × 512 × 1024 CT).
 pub const MAX_VOXELS: usize = 1 << 28;
@@ -55,13 +60,32 @@ pub fn is_nifti(name: &str, bytes: &[u8]) -> bool {
     lower.ends_with(".nii") || lower.ends_with(".nii.gz") || bytes.get(344..348) == Some(b"n+1\0")
 }
 
+/// The percentiles of a volume's intensities that its 16-bit display copy
+/// spans: a few stray voxels (metal, a corrupt value) do not coarsen it.
+const DISPLAY_PERCENTILES: (f32, f32) = (0.01, 99.99);
+
+/// How a volume's intensities can be shown: the page's window controls.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Intensities {
+    /// The window the model sees the volume through (the training rule).
+    pub default: Windowing,
+    /// The lowest and highest intensities a window can tell apart (the
+    /// 16-bit display copy's span).
+    pub range: [f32; 2],
+}
+
 /// A volume ready to be sliced: grey levels, geometry and the source header.
 #[derive(Debug)]
 pub struct Loaded {
     /// Voxels along the three axes.
     pub dims: [usize; 3],
     spacing: [f32; 3],
+    /// The picture the model sees, one byte per voxel.
     grey: Vec<u8>,
+    /// The intensities for display windows, quantised to 16 bits over `intensities.range`.
+    display: Vec<u16>,
+    /// The default window and the display copy's span.
+    pub intensities: Intensities,
     orientation: Orientation,
     /// The source's 348 header bytes, the template of the label volume.
     head: Vec<u8>,
@@ -93,7 +117,7 @@ struct Plane {
 impl Loaded {
     /// The memory its voxels take, in bytes.
     pub(crate) fn bytes(&self) -> usize {
-        self.grey.len()
+        self.grey.len() + 2 * self.display.len()
     }
 
     /// Reads an uploaded `.nii` or `.nii.gz` (`name` is only for messages):
@@ -220,7 +244,16 @@ impl Loaded {
         } else {
             Modality::Mri
         };
-        let grey = to_grey(&volume.data, modality, &VolumeOptions::default());
+        let options = VolumeOptions::default();
+        let grey = to_grey(&volume.data, modality, &options);
+        let default = match modality {
+            Modality::Ct => Windowing::spanning(options.ct_window.0, options.ct_window.1),
+            _ => Windowing::spanning(
+                percentile(&volume.data, options.mri_percentiles.0),
+                percentile(&volume.data, options.mri_percentiles.1),
+            ),
+        };
+        let (display, range) = quantise(&volume.data);
         let orientation = Orientation::of(header);
         let axes = [0, 1, 2].map(|a| {
             if orientation.known {
@@ -244,6 +277,8 @@ impl Loaded {
             dims: volume.dims,
             spacing: volume.spacing,
             grey,
+            display,
+            intensities: Intensities { default, range },
             orientation,
             head,
             endianness: header.endianness,
@@ -305,14 +340,42 @@ impl Loaded {
         Ok(self.sizes(self.plane(axis, 0)?).1)
     }
 
-    /// Slice `index` along `axis` as the grey picture the page and the model see.
+    /// Slice `index` along `axis` as the grey picture the model sees (and
+    /// the page, unless it asks for another window).
     pub fn render(&self, axis: usize, index: usize) -> Result<RgbImage> {
+        self.render_with(axis, index, |voxel| self.grey[voxel])
+    }
+
+    /// Slice `index` along `axis` shown through `window`: for the eye only.
+    pub fn render_window(&self, axis: usize, index: usize, window: Windowing) -> Result<RgbImage> {
+        let [lo, hi] = self.intensities.range;
+        let step = (hi - lo) / f32::from(u16::MAX);
+        let black = window.level - 0.5 * window.width;
+        let scale = 255.0 / window.width;
+        // One grey per 16-bit value, then a lookup per voxel.
+        let grey: Vec<u8> = (0..=u16::MAX)
+            .map(|q| {
+                ((lo + f32::from(q) * step - black) * scale)
+                    .clamp(0.0, 255.0)
+                    .round() as u8
+            })
+            .collect();
+        self.render_with(axis, index, |voxel| grey[usize::from(self.display[voxel])])
+    }
+
+    /// The slice picture whose pixels `grey` takes from voxel indices.
+    fn render_with(
+        &self,
+        axis: usize,
+        index: usize,
+        grey: impl Fn(usize) -> u8,
+    ) -> Result<RgbImage> {
         let plane = self.plane(axis, index)?;
         let ((w, h), (pw, ph)) = self.sizes(plane);
         let mut data = Vec::with_capacity(w * h);
         for r in 0..h {
             for c in 0..w {
-                data.push(self.grey[self.voxel(axis, index, plane, c, r)]);
+                data.push(grey(self.voxel(axis, index, plane, c, r)));
             }
         }
         let mut grey = GrayImage::from_raw(w as u32, h as u32, data)
@@ -405,6 +468,25 @@ impl Loaded {
     pub fn voxels(&self) -> usize {
         self.grey.len()
     }
+}
+
+/// The intensities at 16 bits over their [`DISPLAY_PERCENTILES`] span (values
+/// beyond it clipped, NaN black), with that span.
+fn quantise(data: &[f32]) -> (Vec<u16>, [f32; 2]) {
+    let lo = percentile(data, DISPLAY_PERCENTILES.0);
+    let hi = percentile(data, DISPLAY_PERCENTILES.1).max(lo);
+    let scale = f32::from(u16::MAX) / (hi - lo).max(f32::EPSILON);
+    let display = data
+        .iter()
+        .map(|&v| {
+            if v.is_nan() {
+                0
+            } else {
+                ((v - lo) * scale).clamp(0.0, f32::from(u16::MAX)).round() as u16
+            }
+        })
+        .collect();
+    (display, [lo, hi])
 }
 
 fn gzip(parts: &[&[u8]]) -> std::io::Result<Vec<u8>> {
@@ -677,5 +759,82 @@ mod tests {
         let nans: Vec<u8> = (0..8).flat_map(|_| f32::NAN.to_le_bytes()).collect();
         let all_nan = volume(raw_header([2, 2, 2], 16, 32), &nans);
         assert!(err(&all_nan).contains("every voxel is NaN"));
+    }
+
+    /// A CT-like volume: air at −1000 HU, then values rising to 1,000 HU.
+    fn ct(dims: [usize; 3]) -> Loaded {
+        let n = dims.iter().product::<usize>();
+        let volume = Volume {
+            dims,
+            spacing: [1.0, 1.0, 1.0],
+            data: (0..n)
+                .map(|v| {
+                    if v == 0 {
+                        -1000.0
+                    } else {
+                        2000.0 * v as f32 / n as f32 - 1000.0
+                    }
+                })
+                .collect(),
+        };
+        Loaded::new(
+            &header(dims.map(|d| d as u16)),
+            vec![0; HEADER_BYTES],
+            volume,
+        )
+    }
+
+    #[test]
+    fn a_display_window_changes_the_picture_but_not_what_the_model_sees() {
+        let v = ct([16, 16, 4]);
+        assert_eq!(v.meta.modality, "CT");
+        let soft = Windowing {
+            level: 40.0,
+            width: 400.0,
+        };
+        assert_eq!(v.intensities.default, soft, "the training window");
+        let [lo, hi] = v.intensities.range;
+        assert!(lo < -900.0 && hi > 900.0, "range {lo}..{hi}");
+        let model = v.render(2, 1).expect("render");
+        // The default window through the 16-bit copy: the model's picture
+        // within one grey level.
+        let shown = v.render_window(2, 1, soft).expect("render");
+        assert!(model
+            .pixels()
+            .zip(shown.pixels())
+            .all(|(a, b)| a[0].abs_diff(b[0]) <= 1));
+        // A wide window shows intensities the soft-tissue window saturates.
+        let wide = Windowing {
+            level: 0.0,
+            width: 2000.0,
+        };
+        // Slice z 2 holds 0 to 500 HU: above 240 the soft-tissue window is white.
+        let white = |img: &RgbImage| img.pixels().filter(|p| p[0] == 255).count();
+        let model = v.render(2, 2).expect("render");
+        let wide_picture = v.render_window(2, 2, wide).expect("render");
+        assert!(white(&model) > 100, "{} white", white(&model));
+        assert_eq!(white(&wide_picture), 0);
+        // The model's picture is the same after any window was shown.
+        assert_eq!(v.render(2, 2).expect("render"), model);
+        assert_eq!(v.bytes(), 3 * v.voxels(), "grey plus the 16-bit copy");
+    }
+
+    #[test]
+    fn a_window_needs_a_finite_level_and_a_positive_width() {
+        for (level, width) in [
+            (0.0, 0.0),
+            (0.0, -5.0),
+            (f32::NAN, 10.0),
+            (0.0, f32::INFINITY),
+        ] {
+            let err = Windowing { level, width }.check().expect_err("refused");
+            assert!(err.to_string().contains("positive finite width"), "{err}");
+        }
+        assert!(Windowing {
+            level: -600.0,
+            width: 1500.0
+        }
+        .check()
+        .is_ok());
     }
 }

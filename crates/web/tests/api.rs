@@ -717,3 +717,81 @@ async fn each_client_undoes_its_own_strokes_on_a_shared_image() {
     assert_eq!(bad.status, 400);
     assert!(bad.error(400).contains("x-scribseg-client"));
 }
+
+#[tokio::test]
+async fn an_image_status_is_kept_and_its_thumbnail_is_made_once() {
+    let server = Server::start(|_| {}).await;
+    let wide = image::imageops::resize(&shapes(), 384, 288, image::imageops::FilterType::Nearest);
+    let (project, _, info) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(wide)))
+        .await;
+    let id = info["id"].as_i64().expect("id");
+    assert_eq!(info["status"], "todo", "images start to do");
+    let image = format!("/api/images/{id}");
+    let patch = |body: &'static [u8]| {
+        server.send(
+            "PATCH",
+            &image,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    };
+    assert_eq!(
+        patch(br#"{"status":"done"}"#).await.ok_json()["status"],
+        "done"
+    );
+    assert_eq!(
+        server
+            .get(&format!("/api/projects/{project}/images"))
+            .await
+            .ok_json()[0]["status"],
+        "done",
+        "the list shows it"
+    );
+    assert_eq!(
+        patch(br#"{"status":"review"}"#).await.ok_json()["status"],
+        "review"
+    );
+    assert!(patch(br#"{"status":"finished"}"#)
+        .await
+        .error(400)
+        .contains("unknown variant"));
+    assert!(patch(br#"{}"#).await.error(400).contains("status"));
+    assert!(server
+        .send(
+            "PATCH",
+            "/api/images/999",
+            &[("Content-Type", "application/json")],
+            br#"{"status":"done"}"#,
+        )
+        .await
+        .error(404)
+        .contains("image"));
+
+    // The thumbnail: 96 pixels on the longer side, the aspect kept, the
+    // same bytes twice, kept in the database after the first request.
+    let db = scribseg_web::Store::open(&server.dir.path().join("test.db")).expect("open");
+    assert_eq!(db.thumbnail(id).expect("read"), None, "made on request");
+    let thumb = server.get(&format!("/api/images/{id}/thumb.png")).await;
+    assert_eq!(thumb.header("content-type"), Some("image/png"));
+    let decoded = image::load_from_memory(&thumb.body).expect("a PNG");
+    assert_eq!((decoded.width(), decoded.height()), (96, 72));
+    assert_eq!(db.thumbnail(id).expect("read"), Some(thumb.body.clone()));
+    let again = server.get(&format!("/api/images/{id}/thumb.png")).await;
+    assert_eq!(again.body, thumb.body);
+    let tall = server
+        .send(
+            "POST",
+            &format!("/api/projects/{project}/images?name=tall.png"),
+            &[],
+            &png(DynamicImage::ImageRgb8(image::RgbImage::new(100, 400))),
+        )
+        .await
+        .ok_json();
+    let thumb = server
+        .get(&format!("/api/images/{}/thumb.png", tall["id"]))
+        .await;
+    let decoded = image::load_from_memory(&thumb.body).expect("a PNG");
+    assert_eq!((decoded.width(), decoded.height()), (24, 96));
+    assert_eq!(tall["status"], "todo");
+}

@@ -17,6 +17,173 @@ use crate::util::{decode_gray, png, request, shapes, Server};
 /// The picture is `shapes()` at this scale (288×216).
 const SCALE: u32 = 3;
 
+/// D marks the open image done and opens the next one not done; the list's
+/// filter shows one status and is kept across a reload; a click on an
+/// image's status cycles it; every item has its thumbnail; all is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_marked_done_with_d_and_the_list_filters_by_status() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let (server, (project, _, first), mut browser) =
+        annotating(chromium, shapes(), (1280, 800)).await;
+    let mut ids = vec![first["id"].as_i64().expect("id")];
+    for name in ["b.png", "c.png"] {
+        let info = server
+            .send(
+                "POST",
+                &format!("/api/projects/{project}/images?name={name}"),
+                &[],
+                &png(DynamicImage::ImageRgb8(shapes())),
+            )
+            .await
+            .ok_json();
+        ids.push(info["id"].as_i64().expect("id"));
+    }
+    browser.call("Page.reload", json!({})).await;
+    let ready = "document.body.dataset.started === '1' && document.body.dataset.ready === '1'";
+    browser.wait_for(ready).await;
+    browser
+        .wait_for(
+            "[...document.querySelectorAll('#images .thumb')].filter(i => i.complete && i.naturalWidth === 96).length === 3",
+        )
+        .await;
+    let open = browser.eval("scribseg.image.id").await;
+    assert_eq!(open, json!(ids[0]), "the first image is open");
+
+    // D: the first is done, the second opens.
+    browser.key("d", "KeyD", 68, 0).await;
+    browser
+        .wait_for(&format!("scribseg.image.id === {} && {ready}", ids[1]))
+        .await;
+    let status = |id: i64| {
+        let server = &server;
+        async move { server.get(&format!("/api/images/{id}")).await.ok_json()["status"].clone() }
+    };
+    assert_eq!(status(ids[0]).await, json!("done"));
+
+    // The filter, from the keyboard: "to do" lists the other two.
+    let listed = "[...document.querySelectorAll('#images .image-item')].map(li => Number(li.dataset.imageId)).join()";
+    browser.click("#image-filter").await;
+    browser.key("ArrowDown", "ArrowDown", 40, 0).await;
+    browser.key("Enter", "Enter", 13, 0).await;
+    browser
+        .wait_for(&format!("{listed} === '{},{}'", ids[1], ids[2]))
+        .await;
+    // A click on the third's status: to do → done, and it leaves the list.
+    browser.key("Escape", "Escape", 27, 0).await;
+    browser
+        .click(&format!("[data-image-id='{}'] .status", ids[2]))
+        .await;
+    browser
+        .wait_for(&format!("{listed} === '{}'", ids[1]))
+        .await;
+    assert_eq!(status(ids[2]).await, json!("done"));
+    // R on the open image: needs review, and it leaves the "to do" list too.
+    browser.key("r", "KeyR", 82, 0).await;
+    browser.wait_for(&format!("{listed} === ''")).await;
+    assert_eq!(status(ids[1]).await, json!("review"));
+
+    // The filter is kept across a reload.
+    browser.call("Page.reload", json!({})).await;
+    browser
+        .wait_for("document.body.dataset.started === '1'")
+        .await;
+    browser
+        .wait_for(&format!(
+            "document.getElementById('image-filter').value === 'todo' && {listed} === ''"
+        ))
+        .await;
+}
+
+/// The grey of pixel (x, y) of the picture on the canvas (before zoom and overlay).
+fn picture_grey(x: u32, y: u32) -> String {
+    format!(
+        "(() => {{ const i = scribseg.view.image, c = document.createElement('canvas'); \
+         c.width = i.width; c.height = i.height; const g = c.getContext('2d'); g.drawImage(i, 0, 0); \
+         return g.getImageData({x}, {y}, 1, 1).data[0]; }})()"
+    )
+}
+
+/// Shift+drag over a volume slice changes its display window (the model's
+/// picture stays), without drawing a stroke; the window is kept with the
+/// volume across a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volume_display_window_follows_shift_drag_and_survives_a_reload() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let server = Server::start(|_| {}).await;
+    let file = phantom(server.dir.path());
+    let mut browser = open_with_file(chromium, &server, file).await;
+    let shown = "document.body.dataset.slice === '2/20' && document.body.dataset.ready === '1'";
+    browser.wait_for(shown).await;
+    let value = "document.getElementById('window-value').textContent";
+    let preset = "document.getElementById('window-preset').selectedOptions[0].textContent";
+    assert_eq!(browser.eval(value).await, json!("W 400 · L 40"));
+    assert_eq!(browser.eval(preset).await, json!("default"));
+    // The liver (120 HU) at voxel (34, 36) through the soft-tissue window.
+    let liver = picture_grey(34, 36);
+    let grey = browser.eval(&liver).await.as_f64().expect("a grey");
+    assert!((160.0..=190.0).contains(&grey), "soft tissue: {grey}");
+
+    // 200 screen pixels right and 100 down: the phantom spans −1000 to 700
+    // HU, 1.7 HU a pixel, so the width grows by 340 and the level by 170.
+    let (x, y) = on_screen(&mut browser, 48.0, 40.0).await;
+    const SHIFT: u32 = 8;
+    browser.mouse_with("mouseMoved", x, y, SHIFT).await;
+    browser.mouse_with("mousePressed", x, y, SHIFT).await;
+    for i in 1..=10 {
+        let at = (x + 20.0 * f64::from(i), y + 10.0 * f64::from(i));
+        browser.mouse_with("mouseMoved", at.0, at.1, SHIFT).await;
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    browser
+        .mouse_with("mouseReleased", x + 200.0, y + 100.0, SHIFT)
+        .await;
+    browser
+        .wait_for(&format!("{value} === 'W 740 · L 210' && {liver} < 110"))
+        .await;
+    assert_eq!(browser.eval(preset).await, json!("custom"));
+    assert_eq!(
+        browser.eval("document.body.dataset.strokes").await,
+        json!("0"),
+        "no stroke was drawn"
+    );
+    let id = browser.eval("scribseg.volume.id").await;
+    // Kept with the volume once the page has sent it.
+    let stored =
+        || async { server.get(&format!("/api/volumes/{id}")).await.ok_json()["window"].clone() };
+    let near = |v: &Value, want: f64| v.as_f64().is_some_and(|v| (v - want).abs() < 0.01);
+    for _ in 0..100 {
+        if !stored().await.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let window = stored().await;
+    assert!(
+        near(&window["width"], 740.0) && near(&window["level"], 210.0),
+        "stored: {window}"
+    );
+
+    browser.call("Page.reload", json!({})).await;
+    browser.wait_for(shown).await;
+    browser
+        .wait_for(&format!("{value} === 'W 740 · L 210' && {liver} < 110"))
+        .await;
+    // The model's picture is still the soft-tissue one.
+    let slice = server
+        .get(&format!("/api/volumes/{id}/slices/2/20"))
+        .await
+        .ok_json();
+    let model = server
+        .get(&format!("/api/images/{}/display.png", slice["image"]["id"]))
+        .await;
+    let (w, _, grey) = decode_gray(&model.body);
+    assert!((160..=190).contains(&grey[(36 * w + 34) as usize]));
+}
+
 /// Chromium, or `None` after saying why the test is skipped.
 fn chromium_or_skip() -> Option<PathBuf> {
     let found = find_chromium();

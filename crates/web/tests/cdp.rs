@@ -209,6 +209,11 @@ impl Browser {
 
     /// A mouse event at viewport point (x, y) with the left button.
     pub async fn mouse(&mut self, kind: &str, x: f64, y: f64) {
+        self.mouse_with(kind, x, y, 0).await;
+    }
+
+    /// [`Self::mouse`] with keys held: `modifiers` is CDP's bit set (8 Shift).
+    pub async fn mouse_with(&mut self, kind: &str, x: f64, y: f64, modifiers: u32) {
         let (button, buttons) = match kind {
             "mousePressed" => ("left", 1),
             "mouseReleased" => ("left", 0),
@@ -216,7 +221,8 @@ impl Browser {
         };
         self.call(
             "Input.dispatchMouseEvent",
-            json!({"type": kind, "x": x, "y": y, "button": button, "buttons": buttons, "clickCount": 1}),
+            json!({"type": kind, "x": x, "y": y, "button": button, "buttons": buttons,
+                   "clickCount": 1, "modifiers": modifiers}),
         )
         .await;
     }

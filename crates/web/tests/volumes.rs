@@ -287,3 +287,125 @@ async fn volumes_slice_annotate_export_and_refuse_bad_files() {
         .error(404)
         .contains("volume"));
 }
+
+#[tokio::test]
+async fn a_display_window_is_kept_per_volume_and_only_changes_the_picture() {
+    let server = Server::start(|_| {}).await;
+    let (pid, _, image) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(shapes())))
+        .await;
+    let bytes = cube_volume(server.dir.path(), "cube.nii.gz");
+    let vid = server
+        .send(
+            "POST",
+            &format!("/api/projects/{pid}/volumes?name=cube.nii.gz"),
+            &[],
+            &bytes,
+        )
+        .await
+        .ok_json()["id"]
+        .as_i64()
+        .expect("volume id");
+    // The default window is the one the model sees (CT: soft tissue), and
+    // the range spans air to the cube.
+    let detail = server.get(&format!("/api/volumes/{vid}")).await.ok_json();
+    assert_eq!(detail["window"], Value::Null);
+    assert_eq!(
+        detail["intensities"]["default"],
+        json!({"level": 40.0, "width": 400.0})
+    );
+    assert_eq!(detail["intensities"]["range"], json!([-1000.0, 60.0]));
+
+    let slice = open_slice(&server, vid, 2, 8).await["image"]["id"]
+        .as_i64()
+        .expect("slice id");
+    let centre_and_corner = |query: &'static str| {
+        let server = &server;
+        async move {
+            let shown = server
+                .get(&format!("/api/images/{slice}/display.png{query}"))
+                .await;
+            let (w, h, grey) = decode_gray(&shown.body);
+            (grey[(h / 2 * w + w / 2) as usize], grey[0])
+        }
+    };
+    // The cube (60 HU) and air (-1000 HU) through three windows.
+    assert_eq!(centre_and_corner("").await, (140, 0), "soft tissue");
+    assert_eq!(
+        centre_and_corner("?level=500&width=100").await,
+        (0, 0),
+        "a bone window leaves the cube black"
+    );
+    assert_eq!(
+        centre_and_corner("?level=-1000&width=10").await,
+        (255, 128),
+        "an air window shows air mid-grey"
+    );
+    // The model's picture is unchanged: the image export matches the default.
+    assert_eq!(centre_and_corner("").await, (140, 0));
+
+    for (query, message) in [
+        ("?level=40", "both level and width"),
+        ("?level=40&width=0", "positive finite width"),
+        ("?level=40&width=-3", "positive finite width"),
+        ("?level=x&width=3", "level"),
+    ] {
+        let error = server
+            .get(&format!("/api/images/{slice}/display.png{query}"))
+            .await
+            .error(400);
+        assert!(error.contains(message), "{query}: {error}");
+    }
+    let plain = image["id"].as_i64().expect("image id");
+    assert!(server
+        .get(&format!("/api/images/{plain}/display.png?level=0&width=10"))
+        .await
+        .error(400)
+        .contains("volumes only"));
+
+    // The chosen window is kept with the volume, listed, and reset by null.
+    let volume = format!("/api/volumes/{vid}");
+    let patch = |body: &'static [u8]| {
+        server.send(
+            "PATCH",
+            &volume,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    };
+    let kept = patch(br#"{"window":{"level":-600,"width":1500}}"#)
+        .await
+        .ok_json();
+    assert_eq!(kept["window"], json!({"level": -600.0, "width": 1500.0}));
+    let listed = server
+        .get(&format!("/api/projects/{pid}/volumes"))
+        .await
+        .ok_json();
+    assert_eq!(listed[0]["window"], kept["window"]);
+    assert!(patch(br#"{"window":{"level":0,"width":0}}"#)
+        .await
+        .error(400)
+        .contains("positive finite width"));
+    assert!(patch(br#"{"window":{"level":0}}"#)
+        .await
+        .error(400)
+        .contains("width"));
+    assert!(patch(br#"{"level":0}"#)
+        .await
+        .error(400)
+        .contains("unknown field"));
+    assert_eq!(
+        patch(br#"{"window":null}"#).await.ok_json()["window"],
+        Value::Null
+    );
+    assert!(server
+        .send(
+            "PATCH",
+            "/api/volumes/999",
+            &[("Content-Type", "application/json")],
+            br#"{"window":null}"#,
+        )
+        .await
+        .error(404)
+        .contains("volume"));
+}

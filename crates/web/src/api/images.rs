@@ -12,7 +12,7 @@ use crate::extract::{self, Path, Query};
 use crate::folder;
 use crate::imaging;
 use crate::state::AppState;
-use crate::store::ImageInfo;
+use crate::store::{ImageInfo, ImagePatch, Windowing};
 use crate::volume;
 
 pub(super) async fn list(
@@ -110,6 +110,19 @@ pub(super) async fn info(
     Ok(Json(state.blocking(move |s| s.store.image(id)).await?))
 }
 
+/// `PATCH /api/images/{id}` with `{"status": "done"}` (`todo`, `done`, `review`).
+pub(super) async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    extract::Json(body): extract::Json<ImagePatch>,
+) -> Result<Json<ImageInfo>> {
+    Ok(Json(
+        state
+            .blocking(move |s| s.store.set_image_status(id, body.status))
+            .await?,
+    ))
+}
+
 pub(super) async fn remove(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -125,18 +138,67 @@ pub(super) async fn remove(
 }
 
 /// The image as 8-bit RGB PNG, whatever its file format.
-pub(super) async fn display(
+/// `GET /api/images/{id}/thumb.png`: the picture at most
+/// [`imaging::THUMBNAIL_SIDE`] pixels on its longer side, for the image
+/// list; made on the first request and kept in the database, so a long
+/// list decodes each photo once.
+pub(super) async fn thumbnail(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse> {
     let png = state
-        .blocking(move |s| imaging::to_png(&*s.decoded(id)?))
+        .blocking(move |s| {
+            if let Some(png) = s.store.thumbnail(id)? {
+                return Ok(png);
+            }
+            let png = imaging::to_png(&imaging::thumbnail(&*s.decoded(id)?))?;
+            s.store.set_thumbnail(id, &png)?;
+            Ok(png)
+        })
         .await?;
-    Ok((
+    Ok(png_response(png))
+}
+
+/// A PNG answer the browser may keep for an hour (an image's pixels never change).
+fn png_response(png: Vec<u8>) -> impl IntoResponse {
+    (
         [
             (header::CONTENT_TYPE, "image/png"),
             (header::CACHE_CONTROL, "private, max-age=3600"),
         ],
         png,
-    ))
+    )
+}
+
+/// `?level=&width=` of `display.png`: a volume slice through another window.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DisplayQuery {
+    level: Option<f32>,
+    width: Option<f32>,
+}
+
+/// `GET /api/images/{id}/display.png[?level=40&width=400]`: the picture
+/// the model sees, or a volume slice through the window asked for.
+pub(super) async fn display(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(query): Query<DisplayQuery>,
+) -> Result<impl IntoResponse> {
+    let window = match (query.level, query.width) {
+        (None, None) => None,
+        (Some(level), Some(width)) => Some(Windowing { level, width }.check()?),
+        _ => {
+            return Err(Error::bad_request(
+                "a display window needs both level and width",
+            ))
+        }
+    };
+    let png = state
+        .blocking(move |s| match window {
+            None => imaging::to_png(&*s.decoded(id)?),
+            Some(window) => imaging::to_png(&s.windowed(id, window)?),
+        })
+        .await?;
+    Ok(png_response(png))
 }

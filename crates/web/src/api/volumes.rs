@@ -1,28 +1,37 @@
-//! NIfTI volumes: upload, list, slices (an image record each), delete,
-//! and the label volume export.
+//! NIfTI volumes: upload, list, slices (an image record each), the display
+//! window, delete, and the label volume export.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::export::{attachment, stem};
 use super::images::{file_name, upload_body, UploadQuery};
 use crate::error::Result;
 use crate::export::label_volume;
-use crate::extract::{Path, Query};
+use crate::extract::{self, Path, Query};
 use crate::state::AppState;
-use crate::store::{AnnotatedSlice, ImageInfo, SliceRef, VolumeInfo};
-use crate::volume::Loaded;
+use crate::store::{AnnotatedSlice, ImageInfo, SliceRef, VolumeInfo, Windowing};
+use crate::volume::{Intensities, Loaded};
 
-/// A volume with the slices that have strokes.
+/// A volume with the slices that have strokes and its intensities' windows.
 #[derive(Serialize)]
 pub(super) struct VolumeDetail {
     #[serde(flatten)]
     info: VolumeInfo,
     annotated: Vec<AnnotatedSlice>,
+    intensities: Intensities,
+}
+
+/// The body of "update volume".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VolumePatch {
+    /// The display window to keep; `null` returns to the default.
+    window: Option<Windowing>,
 }
 
 /// A slice position with its image record, `null` until first visited.
@@ -75,8 +84,23 @@ pub(super) async fn info(
                 Ok(VolumeDetail {
                     info: s.store.volume(id)?,
                     annotated: s.store.annotated_slices(id)?,
+                    intensities: s.volume(id)?.intensities,
                 })
             })
+            .await?,
+    ))
+}
+
+/// `PATCH /api/volumes/{id}` with `{"window": {"level": 40, "width": 400}}`
+/// (or `null`): the display window the page shows its slices through.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    extract::Json(body): extract::Json<VolumePatch>,
+) -> Result<Json<VolumeInfo>> {
+    Ok(Json(
+        state
+            .blocking(move |s| s.store.set_volume_window(id, body.window))
             .await?,
     ))
 }

@@ -39,6 +39,46 @@ pub struct ImageInfo {
     /// Set when the image is a slice of a volume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slice: Option<SliceRef>,
+    /// Where its review stands.
+    pub status: ImageStatus,
+}
+
+/// Where an image's review stands: the annotator's list filters on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageStatus {
+    /// Not finished (every image starts here).
+    #[default]
+    Todo,
+    /// Finished.
+    Done,
+    /// Finished but needs another look.
+    Review,
+}
+
+impl ImageStatus {
+    /// The name stored in the database and sent in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageStatus::Todo => "todo",
+            ImageStatus::Done => "done",
+            ImageStatus::Review => "review",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [ImageStatus::Todo, ImageStatus::Done, ImageStatus::Review]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// The body of "update image".
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagePatch {
+    /// The new review status.
+    pub status: ImageStatus,
 }
 
 /// Where a slice image lies in its volume.
@@ -66,6 +106,39 @@ pub struct VolumeMeta {
     pub modality: String,
 }
 
+/// A display window over a volume's intensities, in its own units
+/// (Hounsfield units for CT): `level` is the intensity shown mid-grey,
+/// `width` the span from black to white.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Windowing {
+    /// The intensity at mid-grey.
+    pub level: f32,
+    /// The intensities from black to white; positive.
+    pub width: f32,
+}
+
+impl Windowing {
+    /// The window from `lo` (black) to `hi` (white).
+    pub(crate) fn spanning(lo: f32, hi: f32) -> Self {
+        Self {
+            level: 0.5 * (lo + hi),
+            width: hi - lo,
+        }
+    }
+
+    /// An error unless both are finite and the width positive.
+    pub fn check(self) -> Result<Self> {
+        if self.level.is_finite() && self.width.is_finite() && self.width > 0.0 {
+            Ok(self)
+        } else {
+            Err(Error::bad_request(format!(
+                "a window needs a finite level and a positive finite width, got level {} width {}",
+                self.level, self.width
+            )))
+        }
+    }
+}
+
 /// A NIfTI volume of a project and how far its annotation has got.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VolumeInfo {
@@ -84,6 +157,9 @@ pub struct VolumeInfo {
     pub labels_annotated: u32,
     /// Slices with at least one visible stroke.
     pub slices_annotated: u32,
+    /// The display window the user chose (`null`: the default one, which
+    /// the model sees through).
+    pub window: Option<Windowing>,
 }
 
 /// A slice of a volume that has strokes.
@@ -276,6 +352,16 @@ pub(crate) fn image_info_row(r: &Row<'_>) -> rusqlite::Result<ImageInfo> {
                 index: r.get(9)?,
             }),
             None => None,
+        },
+        status: {
+            let status: String = r.get(10)?;
+            ImageStatus::parse(&status).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    10,
+                    rusqlite::types::Type::Text,
+                    format!("image status {status:?}").into(),
+                )
+            })?
         },
     })
 }

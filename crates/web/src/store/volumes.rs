@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::types::{AnnotatedSlice, ImageInfo, SliceRef, VolumeInfo, VolumeMeta};
+use super::types::{AnnotatedSlice, ImageInfo, SliceRef, VolumeInfo, VolumeMeta, Windowing};
 use super::{found, image_info, name_taken, non_empty, Store};
 use crate::error::{Error, Result};
 
@@ -15,16 +15,26 @@ fn volume_info_sql() -> String {
         "SELECT v.id, v.project_id, v.name, v.meta,
             (SELECT COUNT(*) {VOLUME_STROKES}),
             (SELECT COUNT(DISTINCT s.label_id) {VOLUME_STROKES}),
-            (SELECT COUNT(DISTINCT s.image_id) {VOLUME_STROKES})
+            (SELECT COUNT(DISTINCT s.image_id) {VOLUME_STROKES}),
+            v.window
          FROM volumes v"
     )
 }
 
+/// Column `i` of `r`, a JSON text, parsed.
+fn json<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    })
+}
+
 fn volume_row(r: &Row<'_>) -> rusqlite::Result<VolumeInfo> {
-    let meta: String = r.get(3)?;
-    let meta: VolumeMeta = serde_json::from_str(&meta).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
-    })?;
+    let meta: VolumeMeta = json(r, 3)?;
+    let window = match r.get_ref(7)? {
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(json(r, 7)?),
+    };
     Ok(VolumeInfo {
         id: r.get(0)?,
         project_id: r.get(1)?,
@@ -33,6 +43,7 @@ fn volume_row(r: &Row<'_>) -> rusqlite::Result<VolumeInfo> {
         strokes: r.get(4)?,
         labels_annotated: r.get(5)?,
         slices_annotated: r.get(6)?,
+        window,
     })
 }
 
@@ -94,6 +105,25 @@ impl Store {
     /// One volume's record.
     pub fn volume(&self, id: i64) -> Result<VolumeInfo> {
         volume_info(&self.lock(), id)
+    }
+
+    /// Keeps `window` as the volume's display window (`None`: the default).
+    pub fn set_volume_window(&self, id: i64, window: Option<Windowing>) -> Result<VolumeInfo> {
+        let text = window
+            .map(|w| {
+                w.check().and_then(|w| {
+                    serde_json::to_string(&w).map_err(|e| Error::Internal(format!("window: {e}")))
+                })
+            })
+            .transpose()?;
+        self.transaction(|tx| {
+            let n = tx.execute(
+                "UPDATE volumes SET window = ?1 WHERE id = ?2",
+                params![text, id],
+            )?;
+            found(n, "volume", id)?;
+            volume_info(tx, id)
+        })
     }
 
     /// The volume's original file bytes.
