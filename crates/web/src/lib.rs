@@ -49,7 +49,7 @@ pub use predict::{LabelMap, Model, ModelInfo, RegionMap};
 pub use state::AppState;
 pub use store::{
     AnnotatedSlice, History, ImageInfo, ImagePatch, ImageStatus, Label, LabelPatch, NewLabel,
-    NewStroke, Point, Project, SliceRef, Store, Stroke, StrokeKind, VolumeInfo, VolumeMeta,
+    NewStroke, Point, Project, SavedStroke, SliceRef, Store, StrokeKind, VolumeInfo, VolumeMeta,
     Windowing, MAX_LABELS,
 };
 pub use volume::MAX_VOXELS;

@@ -15,7 +15,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 pub use types::{
     AnnotatedSlice, History, ImageInfo, ImagePatch, ImageStatus, Label, LabelPatch, NewLabel,
-    NewStroke, Point, Project, SliceRef, Stroke, StrokeKind, VolumeInfo, VolumeMeta, Windowing,
+    NewStroke, Point, Project, SavedStroke, SliceRef, StrokeKind, VolumeInfo, VolumeMeta,
+    Windowing,
 };
 
 use crate::error::{Error, Result};
@@ -326,7 +327,7 @@ impl Store {
     // ---- strokes ----
 
     /// The image's visible strokes, in drawing order, and its undo state.
-    pub fn strokes(&self, image_id: i64, author: &str) -> Result<(Vec<Stroke>, History)> {
+    pub fn strokes(&self, image_id: i64, author: &str) -> Result<(Vec<SavedStroke>, History)> {
         let conn = self.lock();
         image_info(&conn, image_id)?;
         Ok((
@@ -341,7 +342,7 @@ impl Store {
         image_id: i64,
         new: &NewStroke,
         author: &str,
-    ) -> Result<(Stroke, History)> {
+    ) -> Result<(SavedStroke, History)> {
         new.validate()?;
         self.transaction(|tx| {
             let image = image_info(tx, image_id)?;
@@ -374,7 +375,7 @@ impl Store {
             let id = tx.last_insert_rowid();
             history::record(tx, image_id, author, history::OpKind::Add, &[id])?;
             // The stroke as stored, without reading the image's strokes back.
-            let stroke = Stroke {
+            let stroke = SavedStroke {
                 id,
                 label_id: new.label_id,
                 kind: new.kind,
@@ -487,7 +488,7 @@ fn label(conn: &Connection, id: i64) -> Result<Label> {
     .ok_or(Error::NotFound { what: "label", id })
 }
 
-fn visible_strokes(conn: &Connection, image_id: i64) -> Result<Vec<Stroke>> {
+fn visible_strokes(conn: &Connection, image_id: i64) -> Result<Vec<SavedStroke>> {
     let mut stmt = conn.prepare(
         "SELECT id, label_id, kind, radius, points FROM strokes WHERE image_id = ?1 AND visible = 1 ORDER BY id",
     )?;

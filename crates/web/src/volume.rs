@@ -107,7 +107,7 @@ struct Orientation {
 
 /// The voxel axes along a slice's columns and rows, and whether each is reversed.
 #[derive(Clone, Copy, Debug)]
-struct Plane {
+struct SliceAxes {
     cols: usize,
     rows: usize,
     flip_cols: bool,
@@ -287,7 +287,7 @@ impl Loaded {
     }
 
     /// Checks a slice position and says which plane it is.
-    fn plane(&self, axis: usize, index: usize) -> Result<Plane> {
+    fn plane(&self, axis: usize, index: usize) -> Result<SliceAxes> {
         if axis > 2 {
             return Err(Error::bad_request(format!(
                 "axis must be 0, 1 or 2, got {axis}"
@@ -308,7 +308,7 @@ impl Loaded {
     }
 
     /// The flat index of the voxel at column `c`, row `r` of slice `index` of `plane`.
-    fn voxel(&self, axis: usize, index: usize, plane: Plane, c: usize, r: usize) -> usize {
+    fn voxel(&self, axis: usize, index: usize, plane: SliceAxes, c: usize, r: usize) -> usize {
         let mut at = [0; 3];
         at[axis] = index;
         at[plane.cols] = if plane.flip_cols {
@@ -325,7 +325,7 @@ impl Loaded {
     }
 
     /// The voxel grid of a slice and the picture size it is shown at.
-    fn sizes(&self, plane: Plane) -> ((usize, usize), (u32, u32)) {
+    fn sizes(&self, plane: SliceAxes) -> ((usize, usize), (u32, u32)) {
         let (w, h) = (self.dims[plane.cols], self.dims[plane.rows]);
         let (pw, ph) = physical_size(w, h, self.spacing[plane.cols], self.spacing[plane.rows]);
         if u64::from(pw) * u64::from(ph) > MAX_SLICE_PIXELS {
@@ -584,14 +584,14 @@ impl Orientation {
     /// axis (x before y before z), each reversed when its index grows
     /// towards + (screen right is patient left or posterior, screen down is
     /// posterior or inferior).
-    fn plane(&self, axis: usize) -> Plane {
+    fn plane(&self, axis: usize) -> SliceAxes {
         let (p, q) = match axis {
             0 => (1, 2),
             1 => (0, 2),
             _ => (0, 1),
         };
         if !self.known {
-            return Plane {
+            return SliceAxes {
                 cols: p,
                 rows: q,
                 flip_cols: false,
@@ -603,7 +603,7 @@ impl Orientation {
         } else {
             (q, p)
         };
-        Plane {
+        SliceAxes {
             cols,
             rows,
             flip_cols: self.positive[cols],

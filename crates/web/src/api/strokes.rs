@@ -7,19 +7,19 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::extract::{self, Author, Path};
 use crate::state::AppState;
-use crate::store::{History, NewStroke, Store, Stroke};
+use crate::store::{History, NewStroke, SavedStroke, Store};
 
 /// The visible strokes and the undo state.
 #[derive(Serialize)]
 pub(super) struct Strokes {
-    strokes: Vec<Stroke>,
+    strokes: Vec<SavedStroke>,
     history: History,
 }
 
 /// A stroke just stored and the undo state after it.
 #[derive(Serialize)]
 pub(super) struct Added {
-    stroke: Stroke,
+    stroke: SavedStroke,
     history: History,
 }
 

@@ -291,7 +291,7 @@ impl NewStroke {
 
 /// A stored stroke.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Stroke {
+pub struct SavedStroke {
     /// Database id.
     pub id: i64,
     /// The label it is drawn for.
@@ -304,8 +304,8 @@ pub struct Stroke {
     pub points: Vec<Point>,
 }
 
-impl From<&Stroke> for NewStroke {
-    fn from(stroke: &Stroke) -> Self {
+impl From<&SavedStroke> for NewStroke {
+    fn from(stroke: &SavedStroke) -> Self {
         NewStroke {
             label_id: stroke.label_id,
             kind: stroke.kind,
@@ -377,13 +377,13 @@ pub(crate) fn label_row(r: &Row<'_>) -> rusqlite::Result<Label> {
     })
 }
 
-pub(crate) fn stroke_row(r: &Row<'_>) -> rusqlite::Result<Stroke> {
+pub(crate) fn stroke_row(r: &Row<'_>) -> rusqlite::Result<SavedStroke> {
     let invalid = |i: usize, msg: String| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, msg.into())
     };
     let kind: String = r.get(2)?;
     let points: String = r.get(4)?;
-    Ok(Stroke {
+    Ok(SavedStroke {
         id: r.get(0)?,
         label_id: r.get(1)?,
         kind: StrokeKind::parse(&kind)
