@@ -66,6 +66,17 @@ impl Rect {
         }
     }
 
+    /// The pixels both hold, or `None` when they do not overlap.
+    pub fn intersection(&self, other: &Rect) -> Option<Rect> {
+        let r = Rect {
+            x0: self.x0.max(other.x0),
+            y0: self.y0.max(other.y0),
+            x1: self.x1.min(other.x1),
+            y1: self.y1.min(other.y1),
+        };
+        (r.x0 < r.x1 && r.y0 < r.y1).then_some(r)
+    }
+
     /// Grows the rectangle by `margin` on every side, clipped to `width × height`.
     pub fn expand(&self, margin: usize, width: usize, height: usize) -> Rect {
         Rect {
@@ -144,6 +155,17 @@ mod tests {
         assert_eq!(a.union(&b), Rect::new(2, 1, 9, 7));
         assert_eq!(b.union(&a), a.union(&b));
         assert_eq!(a.union(&a), a);
+    }
+
+    #[test]
+    fn intersection_is_the_shared_pixels_or_none() {
+        let (a, b) = (Rect::new(2, 1, 6, 5), Rect::new(4, 3, 9, 7));
+        assert_eq!(a.intersection(&b), Some(Rect::new(4, 3, 6, 5)));
+        assert_eq!(b.intersection(&a), a.intersection(&b));
+        assert_eq!(a.intersection(&a), Some(a));
+        // Touching edges share no pixel.
+        assert_eq!(a.intersection(&Rect::new(6, 1, 8, 5)), None);
+        assert_eq!(a.intersection(&Rect::new(0, 5, 9, 9)), None);
     }
 
     #[test]

@@ -547,7 +547,8 @@ canvas.addEventListener("pointerdown", async (e) => {
     const label = await addLabel(`Label ${app.labels.length + 1}`);
     if (!label) return;
   }
-  const kind = app.tool === "pin" ? "pin" : e.button === 2 ? "negative" : "positive";
+  const right = e.button === 2;
+  const kind = app.tool === "pin" ? (right ? "unpin" : "pin") : right ? "negative" : "positive";
   view.draft = { label_id: app.activeLabel, kind, radius: brushRadius(), points: [[round1(p.x), round1(p.y)]] };
   app.gesture = { kind: "draw" };
   predict();

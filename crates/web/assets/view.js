@@ -130,8 +130,10 @@ export class View {
     ctx.lineJoin = "round";
     ctx.lineWidth = Math.max(stroke.radius * 2, 1 / this.scale);
     ctx.strokeStyle = color;
-    ctx.globalAlpha = stroke.kind === "pin" ? 0.5 : 0.95;
-    if (stroke.kind === "negative") ctx.setLineDash([stroke.radius * 2, stroke.radius * 2]);
+    const override = stroke.kind === "pin" || stroke.kind === "unpin";
+    ctx.globalAlpha = override ? 0.5 : 0.95;
+    // Dashed: "not this label" (a correction, or an unpin that clears the mask).
+    if (stroke.kind === "negative" || stroke.kind === "unpin") ctx.setLineDash([stroke.radius * 2, stroke.radius * 2]);
     const pts = stroke.points;
     ctx.beginPath();
     ctx.moveTo(pts[0][0] + 0.5, pts[0][1] + 0.5);
@@ -139,11 +141,11 @@ export class View {
     for (const [x, y] of pts.slice(1)) ctx.lineTo(x + 0.5, y + 0.5);
     ctx.stroke();
     if (stroke.kind !== "positive") {
-      // A thin dark core tells corrections and pins from plain strokes.
+      // A thin core tells corrections (white) and pins and unpins (black) from plain strokes.
       ctx.globalAlpha = 0.8;
       ctx.setLineDash([]);
       ctx.lineWidth = Math.max(stroke.radius * 0.4, 1 / this.scale);
-      ctx.strokeStyle = stroke.kind === "pin" ? "#000" : "#fff";
+      ctx.strokeStyle = override ? "#000" : "#fff";
       ctx.stroke();
     }
     ctx.restore();

@@ -1,4 +1,5 @@
-//! Strokes in, a label map out: the [`Segmenter`] with pins applied on top.
+//! Strokes in, a label map out: the [`Segmenter`] with pins and unpins
+//! applied on top.
 
 use std::time::Instant;
 
@@ -117,8 +118,8 @@ impl Model {
 
     /// Predicts the label map of `image` for `labels` (label ids, in the
     /// order of the map's values) from `strokes`. Strokes of labels not in
-    /// the list are ignored. Pins are painted over the prediction in
-    /// drawing order.
+    /// the list are ignored. Pins (their label on) and unpins (their label
+    /// off) are painted over the prediction in drawing order.
     pub fn predict(&self, image: &RgbImage, labels: &[i64], strokes: &[NewStroke]) -> LabelMap {
         self.predict_region(image, labels, strokes).to_label_map()
     }
@@ -139,7 +140,7 @@ impl Model {
             let polarity = match stroke.kind {
                 StrokeKind::Positive => Polarity::Positive,
                 StrokeKind::Negative => Polarity::Negative,
-                StrokeKind::Pin => continue,
+                StrokeKind::Pin | StrokeKind::Unpin => continue,
             };
             if let Some(k) = index(stroke.label_id) {
                 per_label[k].push(geometry(stroke, polarity));
@@ -147,18 +148,24 @@ impl Model {
         }
         let crops = self.segment_fairly(image, &per_label);
         let (width, height) = (crops.width, crops.height);
-        let pins: Vec<(&NewStroke, u8, Rect)> = strokes
+        let overrides: Vec<(&NewStroke, u8, Rect)> = strokes
             .iter()
-            .filter(|s| s.kind == StrokeKind::Pin)
-            .filter_map(|pin| {
-                let k = index(pin.label_id)?;
-                Some((pin, k as u8 + 1, pin_box(pin, width, height)?))
+            .filter(|s| s.kind.is_override())
+            .filter_map(|s| {
+                let k = index(s.label_id)?;
+                Some((s, k as u8 + 1, pin_box(s, width, height)?))
             })
             .collect();
+        // Pins widen the region; an unpin only clears what is inside it.
         let region = crops
             .region()
             .into_iter()
-            .chain(pins.iter().map(|p| p.2))
+            .chain(
+                overrides
+                    .iter()
+                    .filter(|o| o.0.kind == StrokeKind::Pin)
+                    .map(|o| o.2),
+            )
             .reduce(|a, b| a.union(&b))
             .unwrap_or(Rect::new(0, 0, 0, 0));
         let mut data: Vec<u8> = if region.width() == 0 {
@@ -170,8 +177,10 @@ impl Model {
                 .map(|v| u8::try_from(v).unwrap_or(0))
                 .collect()
         };
-        for (pin, value, pin_region) in pins {
-            paint_pin(&mut data, region, pin, pin_region, value);
+        for (stroke, value, stroke_box) in overrides {
+            if let Some(inside) = stroke_box.intersection(&region) {
+                paint_pin(&mut data, region, stroke, inside, value);
+            }
         }
         RegionMap {
             width,
@@ -238,9 +247,10 @@ fn pin_box(pin: &NewStroke, width: usize, height: usize) -> Option<Rect> {
     (bx0 < bx1 && by0 < by1).then(|| Rect::new(bx0, by0, bx1, by1))
 }
 
-/// Sets every pixel within the pin's radius of its polyline to `value`,
-/// rasterising only `pin_region` (its [`pin_box`], inside `region`); `data`
-/// holds the pixels of `region`.
+/// Every pixel within the stroke's radius of its polyline: a pin sets it to
+/// `value` (its label), an unpin clears it where it holds `value`;
+/// rasterising only `pin_region` (inside `region`); `data` holds the
+/// pixels of `region`.
 fn paint_pin(data: &mut [u8], region: Rect, pin: &NewStroke, pin_region: Rect, value: u8) {
     let (bw, bh) = (pin_region.width(), pin_region.height());
     let mut plane = Plane::new(bw, bh);
@@ -256,7 +266,12 @@ fn paint_pin(data: &mut [u8], region: Rect, pin: &NewStroke, pin_region: Rect, v
     for (i, &v) in plane.as_slice().iter().enumerate() {
         if v > 0.0 {
             let (x, y) = (pin_region.x0 + i % bw, pin_region.y0 + i / bw);
-            data[(y - region.y0) * rw + x - region.x0] = value;
+            let pixel = &mut data[(y - region.y0) * rw + x - region.x0];
+            if pin.kind == StrokeKind::Pin {
+                *pixel = value;
+            } else if *pixel == value {
+                *pixel = 0;
+            }
         }
     }
 }
@@ -298,5 +313,35 @@ mod tests {
             .map(|i| (i % w, i / w))
             .collect();
         assert_eq!(set, vec![(4, 2), (3, 3), (4, 3), (5, 3), (4, 4)]);
+    }
+
+    #[test]
+    fn an_unpin_clears_its_own_label_only_and_inside_the_region() {
+        let (w, h) = (10, 8);
+        // Label 2 on the left half, label 3 on the right half.
+        let mut data: Vec<u8> = (0..w * h).map(|i| if i % w < 5 { 2 } else { 3 }).collect();
+        let unpin = NewStroke {
+            label_id: 7,
+            kind: StrokeKind::Unpin,
+            radius: 1.0,
+            points: vec![[4.0, 3.0], [5.0, 3.0]],
+        };
+        let whole = Rect::new(0, 0, w, h);
+        let unpin_box = pin_box(&unpin, w, h).expect("inside the image");
+        paint_pin(&mut data, whole, &unpin, unpin_box, 2);
+        let cleared: Vec<(usize, usize)> = (0..w * h)
+            .filter(|&i| data[i] == 0)
+            .map(|i| (i % w, i / w))
+            .collect();
+        // Its disc over label 2 is cleared; label 3 under it is kept.
+        assert_eq!(cleared, vec![(4, 2), (3, 3), (4, 3), (4, 4)]);
+        assert_eq!(data[3 * w + 5], 3);
+        // Clipped to a region: only the region's pixels are touched.
+        let region = Rect::new(4, 0, w, h);
+        let mut part: Vec<u8> = vec![2; region.width() * region.height()];
+        let inside = unpin_box.intersection(&region).expect("overlaps");
+        paint_pin(&mut part, region, &unpin, inside, 2);
+        // The 8 pixels of its discs but (3, 3), left of the region.
+        assert_eq!(part.iter().filter(|&&v| v == 0).count(), 7);
     }
 }

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS strokes (
     id       INTEGER PRIMARY KEY,
     image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
     label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
-    kind     TEXT NOT NULL CHECK (kind IN ('positive', 'negative', 'pin')),
+    kind     TEXT NOT NULL CHECK (kind IN ('positive', 'negative', 'pin', 'unpin')),
     radius   REAL NOT NULL,
     points   TEXT NOT NULL,
     visible  INTEGER NOT NULL DEFAULT 1

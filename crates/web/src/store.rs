@@ -67,6 +67,7 @@ impl Store {
         add_missing_column(&conn, "volumes", "window", "TEXT")?;
         add_missing_column(&conn, "images", "status", IMAGE_STATUS_COLUMN)?;
         add_missing_column(&conn, "images", "thumb", "BLOB")?;
+        allow_unpins(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -459,6 +460,47 @@ fn image_info(conn: &Connection, id: i64) -> Result<ImageInfo> {
     .ok_or(Error::NotFound { what: "image", id })
 }
 
+/// Rebuilds the strokes table of a database made before unpins, whose
+/// `kind` check SQLite cannot alter, the way SQLite's documentation
+/// prescribes: foreign keys off (so that dropping the old table takes no
+/// history with it), copy every row, drop, rename, all in one transaction.
+fn allow_unpins(conn: &Connection) -> Result<()> {
+    let table: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'strokes'",
+        [],
+        |r| r.get(0),
+    )?;
+    if table.contains("'unpin'") {
+        return Ok(());
+    }
+    let start = SCHEMA
+        .find("CREATE TABLE IF NOT EXISTS strokes (")
+        .ok_or_else(|| Error::Internal("schema.sql has no strokes table".into()))?;
+    let end = start
+        + SCHEMA[start..]
+            .find(");")
+            .ok_or_else(|| Error::Internal("schema.sql's strokes table is unclosed".into()))?
+        + 2;
+    let create = SCHEMA[start..end].replace("IF NOT EXISTS strokes (", "strokes_new (");
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let rebuilt = conn.execute_batch(&format!(
+        "BEGIN;
+         {create}
+         INSERT INTO strokes_new (id, image_id, label_id, kind, radius, points, visible)
+             SELECT id, image_id, label_id, kind, radius, points, visible FROM strokes;
+         DROP TABLE strokes;
+         ALTER TABLE strokes_new RENAME TO strokes;
+         CREATE INDEX IF NOT EXISTS strokes_by_image ON strokes (image_id, visible);
+         COMMIT;"
+    ));
+    if rebuilt.is_err() {
+        // Nothing was changed: the transaction did not commit.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(rebuilt?)
+}
+
 /// Adds `column` (declared as `decl`) to `table` in a database made before it.
 fn add_missing_column(conn: &Connection, table: &str, column: &str, decl: &str) -> Result<()> {
     let there = conn
@@ -536,6 +578,69 @@ fn non_empty<'a>(s: &'a str, what: &str) -> Result<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_from_before_unpins_keeps_its_strokes_and_history() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("old.db");
+        let store = Store::open(&path).expect("a new database");
+        let project = store.create_project("p").expect("project");
+        let new_label = NewLabel {
+            name: "cat".into(),
+            color: None,
+        };
+        let label = store.add_label(project.id, &new_label).expect("label");
+        let image = store
+            .add_image(project.id, "a.png", 8, 8, b"bytes")
+            .expect("image");
+        let stroke = |kind| NewStroke {
+            label_id: label.id,
+            kind,
+            radius: 2.0,
+            points: vec![[3.0, 3.0]],
+        };
+        let (first, _) = store
+            .add_stroke(image.id, &stroke(StrokeKind::Positive), "")
+            .expect("add");
+        drop(store);
+
+        // The strokes table as it was before unpins, its row and history kept.
+        let old_schema = SCHEMA.replace(", 'pin', 'unpin')", ", 'pin')");
+        assert_ne!(old_schema, SCHEMA, "the kind check is in the schema");
+        let start = old_schema
+            .find("CREATE TABLE IF NOT EXISTS strokes (")
+            .expect("strokes");
+        let end = start + old_schema[start..].find(");").expect("its end") + 2;
+        let old_table = old_schema[start..end].replace("IF NOT EXISTS strokes (", "strokes_old (");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = OFF; {old_table};
+             INSERT INTO strokes_old SELECT * FROM strokes; DROP TABLE strokes;
+             ALTER TABLE strokes_old RENAME TO strokes;"
+        ))
+        .expect("the old table");
+        let refused = conn.execute(
+            "INSERT INTO strokes (image_id, label_id, kind, radius, points) VALUES (?1, ?2, 'unpin', 1, '[]')",
+            params![image.id, label.id],
+        );
+        assert!(refused.is_err(), "the old check refuses unpins");
+        drop(conn);
+
+        let store = Store::open(&path).expect("opens and rebuilds the table");
+        let (kept, history) = store.strokes(image.id, "").expect("strokes");
+        assert_eq!(kept, vec![first], "the stroke survives the rebuild");
+        assert!(history.can_undo, "and its history");
+        let (unpin, _) = store
+            .add_stroke(image.id, &stroke(StrokeKind::Unpin), "")
+            .expect("an unpin is stored");
+        assert_eq!(unpin.kind, StrokeKind::Unpin);
+        store.undo(image.id, "").expect("undo the unpin");
+        let history = store.undo(image.id, "").expect("undo the old stroke");
+        assert!(!history.can_undo);
+        assert!(store.strokes(image.id, "").expect("strokes").0.is_empty());
+        drop(store);
+        Store::open(&path).expect("opens again without rebuilding");
+    }
 
     #[test]
     fn a_database_from_before_authors_hidden_labels_windows_and_statuses_opens() {

@@ -17,6 +17,68 @@ use crate::util::{decode_gray, png, request, shapes, Server};
 /// The picture is `shapes()` at this scale (288×216).
 const SCALE: u32 = 3;
 
+/// A right-drag with the pin brush takes the label off the mask where the
+/// model does not follow (an unpin: stored, drawn dashed, undoable, exported).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_right_drag_with_the_pin_brush_clears_the_mask_under_it() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let lines = [(0, [[30.0, 90.0], [240.0, 90.0]])];
+    let (server, (_, [cat, _], info), mut browser) = annotating_strokes(chromium, &lines).await;
+    let pixels = "Number(document.body.dataset.overlayPixels)";
+    let before = browser.eval(pixels).await.as_f64().expect("a count");
+    assert!(before > 0.0, "the mask is drawn");
+
+    // The pin brush, wide, dragged with the right button across the mask.
+    browser.key("p", "KeyP", 80, 0).await;
+    for _ in 0..6 {
+        browser.key("]", "BracketRight", 221, 0).await;
+    }
+    let path = line((60.0, 60.0), (60.0, 130.0), 10);
+    let (x, y) = on_screen(&mut browser, path[0].0, path[0].1).await;
+    browser.mouse_button("mouseMoved", x, y, "none", 0).await;
+    browser.mouse_button("mousePressed", x, y, "right", 0).await;
+    for &(ix, iy) in &path[1..] {
+        let (x, y) = on_screen(&mut browser, ix, iy).await;
+        browser.mouse_button("mouseMoved", x, y, "right", 0).await;
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    let (x, y) = on_screen(&mut browser, 60.0, 130.0).await;
+    browser
+        .mouse_button("mouseReleased", x, y, "right", 0)
+        .await;
+    browser
+        .wait_for(&format!(
+            "document.body.dataset.strokes === '2' && {pixels} > 0 && {pixels} < {before}"
+        ))
+        .await;
+    let strokes = server
+        .get(&format!("/api/images/{}/strokes", info["id"]))
+        .await
+        .ok_json();
+    let last = &strokes["strokes"][1];
+    assert_eq!(
+        (last["kind"].clone(), last["label_id"].clone()),
+        (json!("unpin"), json!(cat))
+    );
+    // The export agrees: the column under the unpin is unlabelled, the rest of the stroke's mask is not.
+    let map = server
+        .get(&format!("/api/images/{}/export/labelmap.png", info["id"]))
+        .await;
+    let (w, _, map) = decode_gray(&map.body);
+    assert_eq!(map[(90 * w + 60) as usize], 0, "cleared under the unpin");
+    assert_eq!(map[(90 * w + 200) as usize], 1, "kept beside it");
+
+    // Undo brings the mask back.
+    browser.key("z", "KeyZ", 90, 2).await;
+    browser
+        .wait_for(&format!(
+            "document.body.dataset.strokes === '1' && {pixels} === {before}"
+        ))
+        .await;
+}
+
 /// D marks the open image done and opens the next one not done; the list's
 /// filter shows one status and is kept across a reload; a click on an
 /// image's status cycles it; every item has its thumbnail; all is stored.

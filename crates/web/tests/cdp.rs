@@ -214,10 +214,17 @@ impl Browser {
 
     /// [`Self::mouse`] with keys held: `modifiers` is CDP's bit set (8 Shift).
     pub async fn mouse_with(&mut self, kind: &str, x: f64, y: f64, modifiers: u32) {
+        self.mouse_button(kind, x, y, "left", modifiers).await;
+    }
+
+    /// A mouse event of `button` (`"left"`, `"right"`), held from press to
+    /// release, with `modifiers` held.
+    pub async fn mouse_button(&mut self, kind: &str, x: f64, y: f64, button: &str, modifiers: u32) {
+        let held = if button == "right" { 2 } else { 1 };
         let (button, buttons) = match kind {
-            "mousePressed" => ("left", 1),
-            "mouseReleased" => ("left", 0),
-            _ => ("none", 1),
+            "mousePressed" => (button, held),
+            "mouseReleased" => (button, 0),
+            _ => ("none", held),
         };
         self.call(
             "Input.dispatchMouseEvent",

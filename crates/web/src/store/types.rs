@@ -231,6 +231,10 @@ pub enum StrokeKind {
     Negative,
     /// Forces the pixels under it to the label, whatever the prediction.
     Pin,
+    /// Takes the label off the pixels under it, whatever the prediction
+    /// (they become unlabelled unless a later pin sets them): editing the
+    /// mask where the model does not follow.
+    Unpin,
 }
 
 impl StrokeKind {
@@ -240,13 +244,25 @@ impl StrokeKind {
             StrokeKind::Positive => "positive",
             StrokeKind::Negative => "negative",
             StrokeKind::Pin => "pin",
+            StrokeKind::Unpin => "unpin",
         }
     }
 
+    /// Whether it edits the label map directly (a pin or an unpin) rather
+    /// than prompting the model.
+    pub fn is_override(self) -> bool {
+        matches!(self, StrokeKind::Pin | StrokeKind::Unpin)
+    }
+
     fn parse(s: &str) -> Option<Self> {
-        [StrokeKind::Positive, StrokeKind::Negative, StrokeKind::Pin]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            StrokeKind::Positive,
+            StrokeKind::Negative,
+            StrokeKind::Pin,
+            StrokeKind::Unpin,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
