@@ -323,12 +323,12 @@ async function refreshWindow() {
   }
 }
 
-/** Keeps `window` (null: the default) as the open volume's display window. */
-async function setWindow(window) {
+/** Keeps `chosen` (null: the default) as the open volume's display window. */
+async function setWindow(chosen) {
   const volume = app.volume;
-  app.window = window;
+  app.window = chosen;
   refreshWindow();
-  const info = await attempt(() => api(`/volumes/${volume.id}`, { method: "PATCH", body: { window } }));
+  const info = await attempt(() => api(`/volumes/${volume.id}`, { method: "PATCH", body: { window: chosen } }));
   if (info && app.volume?.id === volume.id) app.volume.window = info.window;
 }
 

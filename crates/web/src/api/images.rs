@@ -171,8 +171,8 @@ fn png_response(png: Vec<u8>) -> impl IntoResponse {
 }
 
 /// `?level=&width=` of `display.png`: a volume slice through another window.
+/// Other parameters (`?token=`, which any URL may carry) are ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct DisplayQuery {
     level: Option<f32>,
     width: Option<f32>,
