@@ -246,6 +246,118 @@ async fn a_volume_display_window_follows_shift_drag_and_survives_a_reload() {
     assert!((160..=190).contains(&grey[(36 * w + 34) as usize]));
 }
 
+/// A checksum of a label map: the page's (`scribseg.frame`) and an
+/// export's are computed the same way.
+const FRAME_SUM: &str = "(() => { const f = scribseg.frame; let s = 0; for (let i = 0; i < f.width * f.height; i++) s = (s * 31 + f.data[i]) % 1000000007; return s; })()";
+
+fn frame_sum(map: &[u8]) -> u64 {
+    map.iter()
+        .fold(0u64, |s, &v| (s * 31 + u64::from(v)) % 1_000_000_007)
+}
+
+/// A day's work in small: 20 images, a stroke each drawn with the mouse and
+/// `D` to the next, the server restarted (a new process state over the same
+/// database) half way. At the end every image is done, has its stroke, and
+/// exports the label map the page showed when it was drawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twenty_image_session_survives_a_restart_and_exports_what_was_shown() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let server = Server::start(|_| {}).await;
+    // Twenty photos: the shapes picture with its disc moved a little each time.
+    let picture = |i: u32| {
+        image::RgbImage::from_fn(96, 72, |x, y| {
+            let (dx, dy) = (x as f32 - 24.0 - i as f32, y as f32 - 36.0);
+            if dx * dx + dy * dy < 300.0 {
+                image::Rgb([235, 180, 50])
+            } else {
+                let g = (80 + x / 2 + y / 3) as u8;
+                image::Rgb([g, g, g])
+            }
+        })
+    };
+    let (project, _, first) = server
+        .project_with_image(&png(DynamicImage::ImageRgb8(picture(0))))
+        .await;
+    let mut ids = vec![first["id"].as_i64().expect("id")];
+    for i in 1..20 {
+        let info = server
+            .send(
+                "POST",
+                &format!("/api/projects/{project}/images?name=photo{i:02}.png"),
+                &[],
+                &png(DynamicImage::ImageRgb8(picture(i))),
+            )
+            .await
+            .ok_json();
+        ids.push(info["id"].as_i64().expect("id"));
+    }
+    let mut browser = Browser::launch(chromium, 1280, 800).await;
+    let ready = "document.body.dataset.started === '1' && document.body.dataset.ready === '1'";
+    browser.goto(&format!("http://{}/", server.addr)).await;
+    browser.wait_for(ready).await;
+
+    let mut shown = Vec::new();
+    let mut server = server;
+    for (i, &id) in ids.iter().enumerate() {
+        if i == 10 {
+            // A new server over the same database; the page is opened on it
+            // and the eleventh image picked from the list with the mouse.
+            server = Server::start_in(server.dir, |_| {}).await;
+            browser.goto(&format!("http://{}/", server.addr)).await;
+            browser
+                .wait_for("document.body.dataset.started === '1'")
+                .await;
+            let item = format!("[data-image-id='{id}']");
+            browser
+                .eval(&format!(
+                    "document.querySelector(\"{item}\").scrollIntoView()"
+                ))
+                .await;
+            browser.click(&item).await;
+        }
+        browser
+            .wait_for(&format!("scribseg.image.id === {id} && {ready}"))
+            .await;
+        let stroke = line((14.0 + i as f64, 36.0), (34.0 + i as f64, 36.0), 8);
+        drag(&mut browser, &stroke).await;
+        release(&mut browser, stroke[8]).await;
+        // Saved, and every state the page sent answered: the frame on the
+        // screen is the answer to the whole stroke.
+        let idle = "document.body.dataset.strokes === '1' && document.body.dataset.unsaved === '0' \
+                    && scribseg.socket && scribseg.socket.sentAt.size === 0 && !scribseg.socket.scheduled";
+        browser.wait_for(idle).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        browser.wait_for(idle).await;
+        shown.push(browser.eval(FRAME_SUM).await.as_u64().expect("a sum"));
+        browser.key("d", "KeyD", 68, 0).await;
+        if i + 1 < ids.len() {
+            browser
+                .wait_for(&format!("scribseg.image.id !== {id}"))
+                .await;
+        }
+    }
+    for (i, &id) in ids.iter().enumerate() {
+        let info = server.get(&format!("/api/images/{id}")).await.ok_json();
+        assert_eq!(
+            (info["status"].clone(), info["strokes"].clone()),
+            (json!("done"), json!(1)),
+            "image {i}"
+        );
+        let map = server
+            .get(&format!("/api/images/{id}/export/labelmap.png"))
+            .await;
+        let (_, _, map) = decode_gray(&map.body);
+        assert!(map.contains(&1), "image {i} has a mask");
+        assert_eq!(
+            frame_sum(&map),
+            shown[i],
+            "image {i}: the export is what was shown"
+        );
+    }
+}
+
 /// Chromium, or `None` after saying why the test is skipped.
 fn chromium_or_skip() -> Option<PathBuf> {
     let found = find_chromium();
