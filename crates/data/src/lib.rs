@@ -93,4 +93,7 @@ pub use shared::{shared_dataset, CI_ENV};
 pub use sheet::{contact_sheet, overlay};
 pub use source::Source;
 pub use split::{Split, SplitRatios};
-pub use volume::{percentile, physical_size, to_grey, DecathlonSource, Volume, VolumeOptions};
+pub use volume::{
+    grey_through, grey_window, percentile, physical_size, to_grey, DecathlonSource, Volume,
+    VolumeOptions,
+};

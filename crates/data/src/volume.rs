@@ -168,13 +168,23 @@ impl DecathlonSource {
 /// `options.ct_window` (Hounsfield units), MRI (and anything else that is
 /// not CT) clipped at the volume's `options.mri_percentiles`; both linearly.
 pub fn to_grey(data: &[f32], modality: Modality, options: &VolumeOptions) -> Vec<u8> {
-    let (lo, hi) = match modality {
+    grey_through(data, grey_window(data, modality, options))
+}
+
+/// The intensities [`to_grey`] maps to black and white: `options.ct_window`
+/// for CT, the volume's `options.mri_percentiles` for anything else.
+pub fn grey_window(data: &[f32], modality: Modality, options: &VolumeOptions) -> (f32, f32) {
+    match modality {
         Modality::Ct => options.ct_window,
         _ => {
             let (p0, p1) = options.mri_percentiles;
             (percentile(data, p0), percentile(data, p1))
         }
-    };
+    }
+}
+
+/// Maps `lo` to black and `hi` to white, linearly, clipping beyond.
+pub fn grey_through(data: &[f32], (lo, hi): (f32, f32)) -> Vec<u8> {
     let scale = 255.0 / (hi - lo).max(f32::EPSILON);
     data.iter()
         .map(|&v| ((v - lo) * scale).clamp(0.0, 255.0).round() as u8)

@@ -30,7 +30,9 @@ use flate2::write::GzEncoder;
 use image::imageops::{resize, FilterType};
 use image::{DynamicImage, GrayImage, RgbImage};
 use nifti::{Endianness, InMemNiftiVolume, NiftiHeader, NiftiType};
-use scribseg_data::{percentile, physical_size, to_grey, Modality, Volume, VolumeOptions};
+use scribseg_data::{
+    grey_through, grey_window, percentile, physical_size, Modality, Volume, VolumeOptions,
+};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -244,15 +246,11 @@ impl Loaded {
         } else {
             Modality::Mri
         };
-        let options = VolumeOptions::default();
-        let grey = to_grey(&volume.data, modality, &options);
-        let default = match modality {
-            Modality::Ct => Windowing::spanning(options.ct_window.0, options.ct_window.1),
-            _ => Windowing::spanning(
-                percentile(&volume.data, options.mri_percentiles.0),
-                percentile(&volume.data, options.mri_percentiles.1),
-            ),
-        };
+        // The training rule's window, found once: the model's picture and
+        // the page's default window.
+        let (lo, hi) = grey_window(&volume.data, modality, &VolumeOptions::default());
+        let grey = grey_through(&volume.data, (lo, hi));
+        let default = Windowing::spanning(lo, hi);
         let (display, range) = quantise(&volume.data);
         let orientation = Orientation::of(header);
         let axes = [0, 1, 2].map(|a| {
