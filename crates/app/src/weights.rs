@@ -43,6 +43,10 @@ pub struct InferenceFlags {
     /// validation split's best].
     #[arg(long, value_name = "P")]
     pub threshold: Option<f32>,
+    /// Do not tell a network that reads its previous answer (five input
+    /// channels) that answer: every stroke is answered as a first one.
+    #[arg(long)]
+    pub no_previous: bool,
 }
 
 impl PrecisionArg {
@@ -80,7 +84,8 @@ pub fn load_segmenter(
         .with_context(|| format!("loading the checkpoint {}", dir.display()))?
         .with_precision(flags.precision.resolve())
         .context("--precision")?
-        .with_flip(!flags.no_flip);
+        .with_flip(!flags.no_flip)
+        .with_previous(!flags.no_previous);
     if flags.no_grow {
         segmenter = segmenter.with_refine(None);
     }

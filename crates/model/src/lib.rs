@@ -30,7 +30,7 @@ pub use checkpoint::{CONFIG_FILE, WEIGHTS_FILE};
 pub use error::Error;
 pub use lineage::{Lineage, LINEAGE_FILE};
 pub use segmenter::{
-    CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig,
+    CropSegmentation, LabelCrop, Prompt, Segmentation, Segmenter, SegmenterConfig, PREVIOUS_DEPTH,
 };
 pub use tensors::NamedTensor;
 pub use unet::{BlockKind, InputKind, StageConfig, UNet, UNetConfig};

@@ -26,7 +26,7 @@ use scribseg_sim::{
 
 use crate::crop_cache::CropCache;
 use crate::fast::{FastUNet, Precision};
-use crate::input::{batch_tensor, push_sample, INPUT_SIZE};
+use crate::input::{batch_tensor, push_sample, INPUT_SIZE, PREVIOUS_CHANNELS};
 use crate::{Error, UNet};
 
 mod channel;
@@ -75,6 +75,10 @@ pub struct SegmenterConfig {
     /// the validation split with one scribble and after one correction
     /// (MODEL.md); on by default.
     pub flip: bool,
+    /// Whether a network that reads its previous answer is told it
+    /// ([`Segmenter::segment_sequence`]); on by default. Off, every stroke
+    /// is answered as a first one.
+    pub previous: bool,
 }
 
 impl Default for SegmenterConfig {
@@ -86,6 +90,7 @@ impl Default for SegmenterConfig {
             threshold: OBJECT_THRESHOLD,
             refine: Some(0.4),
             flip: true,
+            previous: true,
         }
     }
 }
@@ -229,6 +234,13 @@ impl Segmenter {
         }
     }
 
+    /// Tells a network that reads its previous answer that answer, or not
+    /// ([`SegmenterConfig::previous`]).
+    pub fn with_previous(mut self, previous: bool) -> Self {
+        self.config.previous = previous;
+        self
+    }
+
     /// Turns the test-time flip on or off ([`SegmenterConfig::flip`]).
     pub fn with_flip(mut self, flip: bool) -> Self {
         self.config.flip = flip;
@@ -296,15 +308,88 @@ impl Segmenter {
         labels: &[Vec<Stroke>],
         which: impl IntoIterator<Item = usize>,
     ) -> CropSegmentation {
+        self.segment_crops_after(image, labels, which, None)
+    }
+
+    /// The crops of the labels `which` lists after the strokes of
+    /// `strokes`, in drawing order, each with the index of its label among
+    /// `labels` labels. A network that reads its previous answer
+    /// ([`Segmenter::reads_previous`]), when told it
+    /// ([`SegmenterConfig::previous`]), answers each of the last
+    /// [`PREVIOUS_DEPTH`] strokes in turn, each told the answer before it, the
+    /// first told there was none: the answer is a function of the strokes
+    /// alone (an export agrees with what the page showed), at most
+    /// `PREVIOUS_DEPTH + 1` passes per label, of which a live stroke's
+    /// earlier ones come from the crop cache. Any other network answers all
+    /// strokes at once ([`Segmenter::segment_crops_of`]). A stroke of a label
+    /// past `labels` is skipped.
+    pub fn segment_sequence(
+        &self,
+        image: &RgbImage,
+        labels: usize,
+        strokes: &[(usize, Stroke)],
+        which: &[usize],
+    ) -> CropSegmentation {
+        let grouped = |strokes: &[(usize, Stroke)]| {
+            let mut grouped = vec![Vec::new(); labels];
+            for (k, stroke) in strokes {
+                if let Some(group) = grouped.get_mut(*k) {
+                    group.push(stroke.clone());
+                }
+            }
+            grouped
+        };
+        if !(self.reads_previous() && self.config.previous) {
+            return self.segment_crops_of(image, &grouped(strokes), which.iter().copied());
+        }
+        let first = strokes.len().saturating_sub(PREVIOUS_DEPTH);
+        let mut answer: Option<CropSegmentation> = None;
+        for end in first..=strokes.len() {
+            let labels = grouped(&strokes[..end]);
+            answer = Some(self.segment_crops_after(
+                image,
+                &labels,
+                which.iter().copied(),
+                answer.as_ref(),
+            ));
+        }
+        answer.expect("at least one pass")
+    }
+
+    /// Whether the network reads its previous answer
+    /// ([`PREVIOUS_CHANNELS`](crate::input::PREVIOUS_CHANNELS) inputs).
+    pub fn reads_previous(&self) -> bool {
+        self.model.config().in_channels == PREVIOUS_CHANNELS
+    }
+
+    /// As [`Segmenter::segment_crops_of`], each label told its answer in
+    /// `previous` (the segmentation before the last stroke) when the network
+    /// reads one ([`Segmenter::reads_previous`]); a label without a crop
+    /// there, or without `previous`, is told there was none, as for a first
+    /// stroke.
+    pub fn segment_crops_after(
+        &self,
+        image: &RgbImage,
+        labels: &[Vec<Stroke>],
+        which: impl IntoIterator<Item = usize>,
+        previous: Option<&CropSegmentation>,
+    ) -> CropSegmentation {
         let size = (image.width() as usize, image.height() as usize);
-        let mut inputs: Vec<(usize, Window, Plane)> = which
+        let reads_previous = self.reads_previous();
+        let previous_in = |k: usize, window: &Window| {
+            let crop = previous?.crops.get(k)?.as_ref()?;
+            reads_previous.then(|| crop.seen_from(window, size.0, size.1))
+        };
+        let mut inputs: Vec<(usize, Window, Plane, Option<Plane>)> = which
             .into_iter()
             .filter_map(|k| {
                 let window = image_window(positive_points(labels.get(k)?), &self.config, size)?;
-                Some((k, window, interaction_channel(labels, k, &window)))
+                let channel = interaction_channel(labels, k, &window);
+                Some((k, window, channel, previous_in(k, &window)))
             })
             .collect();
-        let mut probabilities = self.run(image, inputs.iter().map(|(_, w, c)| (w, c)));
+        let mut probabilities =
+            self.run(image, inputs.iter().map(|(_, w, c, p)| (w, c, p.as_ref())));
         if let Some(context) = self.config.refine {
             let config = SegmenterConfig {
                 context,
@@ -315,7 +400,7 @@ impl Segmenter {
                 // likely goes on past it, so the crop grows to the answer's
                 // extent with the context and the label runs again.
                 let mut grown = Vec::new();
-                for (i, ((k, window, channel), crop)) in inputs
+                for (i, ((k, window, channel, previous), crop)) in inputs
                     .iter_mut()
                     .zip(probabilities.chunks_exact(CROP_PIXELS))
                     .enumerate()
@@ -327,6 +412,7 @@ impl Segmenter {
                         Some(refined) if refined.width > GROWTH * window.width => {
                             *window = refined;
                             *channel = interaction_channel(labels, *k, window);
+                            *previous = previous_in(*k, window);
                             grown.push(i);
                         }
                         _ => {}
@@ -335,14 +421,20 @@ impl Segmenter {
                 if grown.is_empty() {
                     break;
                 }
-                let again = self.run(image, grown.iter().map(|&i| (&inputs[i].1, &inputs[i].2)));
+                let again = self.run(
+                    image,
+                    grown.iter().map(|&i| {
+                        let (_, window, channel, previous) = &inputs[i];
+                        (window, channel, previous.as_ref())
+                    }),
+                );
                 for (&i, crop) in grown.iter().zip(again.chunks_exact(CROP_PIXELS)) {
                     probabilities[i * CROP_PIXELS..(i + 1) * CROP_PIXELS].copy_from_slice(crop);
                 }
             }
         }
         let mut crops = vec![None; labels.len()];
-        for ((k, window, _), crop) in inputs.iter().zip(probabilities.chunks_exact(CROP_PIXELS)) {
+        for ((k, window, ..), crop) in inputs.iter().zip(probabilities.chunks_exact(CROP_PIXELS)) {
             crops[*k] = Some(LabelCrop {
                 window: *window,
                 probabilities: crop.to_vec(),
@@ -380,33 +472,35 @@ impl Segmenter {
             Prompt::Box(b) => b.draw(&mut channel, transform),
             Prompt::Extremes(e) => e.draw(&mut channel, transform, EXTREME_SIGMA),
         }
-        let crop = self.run(image, [(&window, &channel)]);
+        let crop = self.run(image, [(&window, &channel, None)]);
         paste(&mut probabilities, (0, 0), &crop, &window);
         probabilities
     }
 
-    /// Runs the network on the crops of `image` at `inputs` (window and
-    /// interaction channel each) as one batch; the probabilities of all
-    /// crops, [`CROP_PIXELS`] each, in order. A crop whose input is the same
-    /// as one of the last few computed takes its probabilities from the
-    /// [`CropCache`] instead.
+    /// Runs the network on the crops of `image` at `inputs` (window,
+    /// interaction channel and any previous answer each) as one batch; the
+    /// probabilities of all crops, [`CROP_PIXELS`] each, in order. A crop
+    /// whose input is the same as one of the last few computed takes its
+    /// probabilities from the [`CropCache`] instead.
     fn run<'a>(
         &self,
         image: &RgbImage,
-        inputs: impl IntoIterator<Item = (&'a Window, &'a Plane)>,
+        inputs: impl IntoIterator<Item = (&'a Window, &'a Plane, Option<&'a Plane>)>,
     ) -> Vec<f32> {
+        let channels = self.model.config().in_channels;
+        let sample_values = self.sample_values();
         let mut values = Vec::new();
-        for (window, channel) in inputs {
+        for (window, channel, previous) in inputs {
             let crop = crop_rgb(image, window, INPUT_SIZE, INPUT_SIZE);
-            push_sample(&mut values, &crop, channel);
+            push_sample(&mut values, channels, &crop, channel, previous);
         }
-        let crops = values.len() / SAMPLE_VALUES;
+        let crops = values.len() / sample_values;
         let mut out = vec![0.0; crops * CROP_PIXELS];
         let mut cache = self.cache();
         cache.reserve(crops);
         let mut missing = Vec::new();
         for (i, (input, output)) in values
-            .chunks_exact(SAMPLE_VALUES)
+            .chunks_exact(sample_values)
             .zip(out.chunks_exact_mut(CROP_PIXELS))
             .enumerate()
         {
@@ -421,14 +515,14 @@ impl Segmenter {
         if missing.len() < crops {
             values = missing
                 .iter()
-                .flat_map(|&i| &values[i * SAMPLE_VALUES..(i + 1) * SAMPLE_VALUES])
+                .flat_map(|&i| &values[i * sample_values..(i + 1) * sample_values])
                 .copied()
                 .collect();
         }
         let computed = self.probabilities(&values);
         for ((&i, input), probs) in missing
             .iter()
-            .zip(values.chunks_exact(SAMPLE_VALUES))
+            .zip(values.chunks_exact(sample_values))
             .zip(computed.chunks_exact(CROP_PIXELS))
         {
             out[i * CROP_PIXELS..(i + 1) * CROP_PIXELS].copy_from_slice(probs);
@@ -437,12 +531,17 @@ impl Segmenter {
         out
     }
 
-    /// The network's probabilities for a batch of inputs ([`SAMPLE_VALUES`]
+    /// Input values of one crop: the network's input channels.
+    fn sample_values(&self) -> usize {
+        self.model.config().in_channels * CROP_PIXELS
+    }
+
+    /// The network's probabilities for a batch of inputs ([`Segmenter::sample_values`]
     /// each), [`CROP_PIXELS`] per input; with the test-time flip, the
     /// sigmoid of the mean of each crop's logits and its mirror image's.
     fn probabilities(&self, values: &[f32]) -> Vec<f32> {
         let mut logits = if self.config.flip {
-            let direct_len = values.len() / SAMPLE_VALUES * CROP_PIXELS;
+            let direct_len = values.len() / self.sample_values() * CROP_PIXELS;
             let mut both = values.to_vec();
             both.extend_from_slice(values);
             mirror_rows(&mut both[values.len()..]);
@@ -463,12 +562,13 @@ impl Segmenter {
         logits
     }
 
-    /// The network's logits for a batch of inputs ([`SAMPLE_VALUES`] each),
+    /// The network's logits for a batch of inputs ([`Segmenter::sample_values`] each),
     /// [`CROP_PIXELS`] per input.
     fn logits(&self, values: &[f32]) -> Vec<f32> {
         match &self.engine {
             Engine::Burn(device) => {
-                let input = batch_tensor(values.to_vec(), INPUT_SIZE, device);
+                let channels = self.model.config().in_channels;
+                let input = batch_tensor(values.to_vec(), channels, INPUT_SIZE, device);
                 self.model
                     .forward(input)
                     .into_data()
@@ -476,11 +576,12 @@ impl Segmenter {
                     .expect("the network computes in f32")
             }
             Engine::Fast(fast) => {
-                let batch = values.len() / SAMPLE_VALUES;
+                let channels = self.model.config().in_channels;
+                let batch = values.len() / self.sample_values();
                 let mut logits = vec![0.0; batch * CROP_PIXELS];
                 fast.lock().unwrap_or_else(PoisonError::into_inner).forward(
                     values,
-                    [batch, 4, INPUT_SIZE, INPUT_SIZE],
+                    [batch, channels, INPUT_SIZE, INPUT_SIZE],
                     &mut logits,
                 );
                 logits
@@ -499,8 +600,10 @@ fn mirror_rows(planes: &mut [f32]) {
 /// Pixels of one network crop.
 const CROP_PIXELS: usize = INPUT_SIZE * INPUT_SIZE;
 
-/// Input values of one crop: RGB and the interaction channel.
-const SAMPLE_VALUES: usize = 4 * CROP_PIXELS;
+/// How many of the last strokes a network that reads its previous answer
+/// answers in turn ([`Segmenter::segment_sequence`]): the strokes before them
+/// are answered at once, as a first stroke.
+pub const PREVIOUS_DEPTH: usize = 3;
 
 /// Crops the [`CropCache`] holds at least: more than an image has labels
 /// in practice.

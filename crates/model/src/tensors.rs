@@ -7,6 +7,10 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::UNet;
 
+/// The path of the first convolution's weight, the one tensor whose shape follows the
+/// input channels.
+const STEM_WEIGHT: &str = "stem.weight";
+
 /// One float tensor of the network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NamedTensor {
@@ -120,6 +124,52 @@ impl UNet {
         self.map(&mut Writer {
             path: Path::default(),
             value,
+        })
+    }
+
+    /// The same network reading `channels` input channels: the stem's weights for the
+    /// channels it had are kept, those for new channels start at zero (so the network
+    /// answers exactly as before until training moves them), and channels past `channels`
+    /// are dropped. Every other tensor is kept.
+    ///
+    /// # Panics
+    ///
+    /// If `channels` is 0.
+    pub fn with_in_channels(self, channels: usize) -> UNet {
+        let old = self.config().in_channels;
+        if channels == old {
+            return self;
+        }
+        let device = self.devices().into_iter().next().expect("a model device");
+        let mut config = self.config().clone();
+        config.in_channels = channels;
+        let tensors = self.tensors();
+        let stem = tensors
+            .iter()
+            .find(|t| t.name == STEM_WEIGHT)
+            .expect("the network has a stem");
+        // burn's convolution weight is [out, in, kh, kw].
+        let kernel: usize = stem.shape[2..].iter().product();
+        let widened: Vec<f32> = stem
+            .value
+            .chunks_exact(old * kernel)
+            .flat_map(|per_output| {
+                let kept = &per_output[..old.min(channels) * kernel];
+                kept.iter().copied().chain(std::iter::repeat_n(
+                    0.0,
+                    channels.saturating_sub(old) * kernel,
+                ))
+            })
+            .collect();
+        config.init(&device).with_tensors(&|name| {
+            if name == STEM_WEIGHT {
+                Some(&widened)
+            } else {
+                tensors
+                    .iter()
+                    .find(|t| t.name == name)
+                    .map(|t| t.value.as_slice())
+            }
         })
     }
 }

@@ -39,6 +39,15 @@ pub struct TrainConfig {
     pub corrective_probability: f32,
     /// Fraction of scribble samples given as one click instead.
     pub click_probability: f32,
+    /// Fraction of corrective passes whose second input is told the first
+    /// pass's answer, in a fifth input channel (the network's previous
+    /// answer, as the Segmenter tells it before each stroke). Above 0 the
+    /// network reads that channel: weights with four channels are widened
+    /// at the start, the new channel's weights at zero, so training starts
+    /// from the same answers. The passes not told it teach the network to
+    /// answer a first stroke, which has no previous answer. 0 (the default)
+    /// trains the paper's four-channel network.
+    pub previous_probability: f32,
     /// Range of the crop context (see `SegmenterConfig::context`).
     pub context: (f32, f32),
     /// The stroke styles scribbles are drawn in, by name
@@ -90,6 +99,7 @@ impl Default for TrainConfig {
             weight_decay: 1e-5,
             corrective_probability: 0.3,
             click_probability: 0.1,
+            previous_probability: 0.0,
             context: (0.3, 1.0),
             styles: BTreeMap::from([("paper".to_string(), 1.0)]),
             object_crop_probability: 0.0,

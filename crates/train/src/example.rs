@@ -65,6 +65,10 @@ pub struct Example {
     pub rgb: RgbImage,
     /// The interaction channel.
     pub channel: Plane,
+    /// The network's answer before the last stroke, as seen from this crop
+    /// (a corrective example told it); `None` for a first stroke, and for
+    /// a corrective example not told it.
+    pub previous: Option<Plane>,
     /// The target object in the crop.
     pub target: Mask,
     /// Pixels left out of the loss, if any.
@@ -122,10 +126,13 @@ impl Origin {
 
     /// The example these strokes give: every stroke drawn clipped to the
     /// target (positives inside it, negatives outside, so their order does
-    /// not matter). `None` when there is no positive stroke or the target
-    /// misses the crop.
-    fn example(self, size: usize) -> Option<Example> {
+    /// not matter), told `previous` (an answer of the network's size) as
+    /// seen from its crop. `None` when there is no positive stroke or the
+    /// target misses the crop.
+    fn example(self, size: usize, previous: Option<&LabelCrop>) -> Option<Example> {
         let window = self.window()?;
+        let (w, h) = (self.object.target.width(), self.object.target.height());
+        let previous = previous.map(|p| p.seen_from(&window, w, h));
         let (strokes, clip) = (&self.strokes, self.clip);
         let example = crop_example(&self.object, &window, size, |channel, transform, target| {
             for stroke in strokes {
@@ -140,28 +147,19 @@ impl Origin {
         })?;
         Some(Example {
             origin: Some(self),
+            previous,
             ..example
         })
     }
 
-    /// The network's probabilities for this example's crop pasted back at
-    /// full resolution as the Segmenter pastes them (0 outside the crop),
-    /// ignored pixels set to the truth so that no correction is spent on
-    /// them (as the evaluation protocol does).
-    ///
-    /// Panics unless `crop` is the network's [`INPUT_SIZE`] square.
-    fn error_map(&self, crop: &Plane) -> Option<Plane> {
-        assert_eq!(
-            (crop.width(), crop.height()),
-            (INPUT_SIZE, INPUT_SIZE),
-            "a prediction of the network's size"
-        );
+    /// The network's `answer` pasted back at full resolution as the
+    /// Segmenter pastes it (0 outside its crop), ignored pixels set to the
+    /// truth so that no correction is spent on them (as the evaluation
+    /// protocol does).
+    fn error_map(&self, answer: &LabelCrop) -> Plane {
         let (w, h) = (self.object.target.width(), self.object.target.height());
         let pasted = CropSegmentation {
-            crops: vec![Some(LabelCrop {
-                window: self.window()?,
-                probabilities: crop.as_slice().to_vec(),
-            })],
+            crops: vec![Some(answer.clone())],
             width: w,
             height: h,
             threshold: OBJECT_THRESHOLD,
@@ -170,7 +168,23 @@ impl Origin {
         if let Some(ignore) = &self.object.ignore {
             clear_ignored_error(&mut map, &self.object.target, ignore);
         }
-        Some(map)
+        map
+    }
+
+    /// The network's answer `crop` (its probabilities for this example's
+    /// crop) with the window it answers for; `None` without a positive stroke.
+    ///
+    /// Panics unless `crop` is the network's [`INPUT_SIZE`] square.
+    fn answer(&self, crop: &Plane) -> Option<LabelCrop> {
+        assert_eq!(
+            (crop.width(), crop.height()),
+            (INPUT_SIZE, INPUT_SIZE),
+            "a prediction of the network's size"
+        );
+        Some(LabelCrop {
+            window: self.window()?,
+            probabilities: crop.as_slice().to_vec(),
+        })
     }
 }
 
@@ -225,7 +239,7 @@ pub fn make_example(
                 around_object: params.object_crop_probability > 0.0
                     && rng.random::<f32>() < params.object_crop_probability,
             }
-            .example(size)
+            .example(size, None)
         }
         InputKind::Box => {
             let b = BoxPrompt::from_mask(&sample.target)?;
@@ -265,6 +279,7 @@ fn crop_example(
             .ignore
             .as_ref()
             .map(|m| crop_mask(m, window, size, size)),
+        previous: None,
         origin: None,
     })
 }
@@ -359,17 +374,26 @@ fn padded(mask: &Mask) -> Mask {
 /// probabilities for its crop), made as the evaluation protocol makes one
 /// and seen as the Segmenter would see it: simulated from the error over
 /// the whole object, then the example cropped again around all its positive
-/// strokes. `None` when the error is too small for a correction, and for
-/// box and extreme-point examples. Examples must be of the network's size,
+/// strokes. With `tell_previous`, the new example is told `prediction` as
+/// the network's previous answer, as the Segmenter tells a network that
+/// reads it ([`Segmenter::segment_sequence`](scribseg_model::Segmenter::segment_sequence)).
+/// `None` when the error is too small for a correction, and for box and
+/// extreme-point examples. Examples must be of the network's size,
 /// [`INPUT_SIZE`].
-pub fn corrected(example: &Example, prediction: &Plane, rng: &mut impl Rng) -> Option<Example> {
+pub fn corrected(
+    example: &Example,
+    prediction: &Plane,
+    tell_previous: bool,
+    rng: &mut impl Rng,
+) -> Option<Example> {
     let origin = example.origin.as_ref()?;
-    let error_map = origin.error_map(prediction)?;
+    let answer = origin.answer(prediction)?;
+    let error_map = origin.error_map(&answer);
     let params = CorrectiveParams::default();
     let correction = corrective_scribble(&origin.object.target, &error_map, &params, rng)?;
     let mut origin = origin.clone();
     origin.strokes.extend(correction.strokes);
-    origin.example(example.target.width())
+    origin.example(example.target.width(), tell_previous.then_some(&answer))
 }
 
 #[cfg(test)]
@@ -430,7 +454,7 @@ mod tests {
     #[test]
     fn a_correction_is_drawn_where_the_crop_missed_and_the_crop_follows_it() {
         let example = bar(false)
-            .example(INPUT_SIZE)
+            .example(INPUT_SIZE, None)
             .expect("the bar is in the crop");
         let before = example
             .origin
@@ -438,7 +462,7 @@ mod tests {
             .and_then(Origin::window)
             .expect("a window");
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let after = corrected(&example, &perfect_in_crop(&example), &mut rng)
+        let after = corrected(&example, &perfect_in_crop(&example), true, &mut rng)
             .expect("most of the bar is missed: a correction");
         let origin = after.origin.as_ref().expect("a scribble example");
         let correction = &origin.strokes[1..];
@@ -465,15 +489,30 @@ mod tests {
         };
         assert!(origin.strokes.iter().flat_map(|s| &s.points).all(inside));
         assert_eq!(after.target.width(), INPUT_SIZE);
+        // Told the first answer: the bar inside the first crop, nothing past it.
+        let previous = after.previous.as_ref().expect("told the first answer");
+        let t = window.transform(INPUT_SIZE, INPUT_SIZE);
+        let at = |x: f32, y: f32| {
+            let p = t.apply(Point::new(x, y));
+            previous.get(p.x.round() as usize, p.y.round() as usize)
+        };
+        assert!(at(35.0, 50.0) > 0.9, "{}", at(35.0, 50.0));
+        assert_eq!(at(35.0, 20.0), 0.0, "above the bar");
+        assert_eq!(at(200.0, 50.0), 0.0, "past the first crop");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let untold = corrected(&example, &perfect_in_crop(&example), false, &mut rng)
+            .expect("the same correction");
+        assert!(untold.previous.is_none());
+        assert_eq!(untold.channel, after.channel, "the same strokes either way");
     }
 
     #[test]
     fn ignored_pixels_take_no_correction() {
         let example = bar(true)
-            .example(INPUT_SIZE)
+            .example(INPUT_SIZE, None)
             .expect("the bar is in the crop");
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        assert!(corrected(&example, &perfect_in_crop(&example), &mut rng).is_none());
+        assert!(corrected(&example, &perfect_in_crop(&example), true, &mut rng).is_none());
     }
 
     #[test]
@@ -488,7 +527,7 @@ mod tests {
             make_example(&origin.object, &params, INPUT_SIZE, &mut rng).expect("an example");
         assert!(example.origin.is_none());
         let empty = Plane::new(INPUT_SIZE, INPUT_SIZE);
-        assert!(corrected(&example, &empty, &mut rng).is_none());
+        assert!(corrected(&example, &empty, true, &mut rng).is_none());
     }
 
     #[test]
@@ -503,7 +542,9 @@ mod tests {
         let object_crop = origin.window().expect("a window");
         // The bar spans x 20–279: all of it, with the context on each side.
         assert!(object_crop.x0 < 20.0 && object_crop.x0 + object_crop.width > 280.0);
-        let example = origin.example(INPUT_SIZE).expect("the bar is in the crop");
+        let example = origin
+            .example(INPUT_SIZE, None)
+            .expect("the bar is in the crop");
         // A 468-px square from x = −84: the bar covers crop columns 28–99.
         let row = INPUT_SIZE as isize / 2;
         let cells = |x: isize| example.target.get(x, row);
@@ -516,7 +557,7 @@ mod tests {
         // From inside the bar (y 40–59) across its top edge.
         origin.strokes[0].points = vec![Point::new(35.0, 50.0), Point::new(35.0, 25.0)];
         let outside_value = |origin: Origin| {
-            let example = origin.example(INPUT_SIZE).expect("an example");
+            let example = origin.example(INPUT_SIZE, None).expect("an example");
             let (c, t) = (&example.channel, &example.target);
             (0..INPUT_SIZE * INPUT_SIZE)
                 .filter(|&i| t.as_slice()[i] == 0 && c.as_slice()[i] > 0.0)

@@ -13,7 +13,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::Device;
 use scribseg_model::fast::FastUNet;
-use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
+use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE, PREVIOUS_CHANNELS};
 use scribseg_model::{Backend, UNet};
 use scribseg_sim::Plane;
 
@@ -165,16 +165,23 @@ impl Learner {
     /// The probabilities of the current model for each example (inference mode: batch norms
     /// use their running statistics).
     pub(crate) fn predict<E: Borrow<Example>>(&mut self, examples: &[E]) -> Vec<Plane> {
+        let channels = self.channels();
         let mut values = Vec::new();
         for e in examples {
             let e = e.borrow();
-            push_sample(&mut values, &e.rgb, &e.channel);
+            push_sample(
+                &mut values,
+                channels,
+                &e.rgb,
+                &e.channel,
+                e.previous.as_ref(),
+            );
         }
         let probs: Vec<f32> = match self {
             Self::Burn { model, device, .. } => {
                 let logits = model
                     .valid()
-                    .forward(batch_tensor(values, INPUT_SIZE, device));
+                    .forward(batch_tensor(values, channels, INPUT_SIZE, device));
                 sigmoid(logits)
                     .into_data()
                     .try_into_vec::<f32>()
@@ -193,7 +200,7 @@ impl Learner {
                 let mut logits = vec![0.0; examples.len() * INPUT_SIZE * INPUT_SIZE];
                 fast.forward(
                     &values,
-                    [examples.len(), 4, INPUT_SIZE, INPUT_SIZE],
+                    [examples.len(), channels, INPUT_SIZE, INPUT_SIZE],
                     &mut logits,
                 );
                 logits
@@ -209,12 +216,26 @@ impl Learner {
             .collect()
     }
 
+    /// The network's input channels.
+    pub(crate) fn channels(&self) -> usize {
+        match self {
+            Self::Burn { model, .. } => model.config().in_channels,
+            Self::Native { template, .. } => template.config().in_channels,
+        }
+    }
+
+    /// Whether the network reads its previous answer.
+    pub(crate) fn reads_previous(&self) -> bool {
+        self.channels() == PREVIOUS_CHANNELS
+    }
+
     /// One step on `batch` at learning rate `lr`; returns the batch's loss.
     pub(crate) fn step(&mut self, batch: &[Example], lr: f64) -> f32 {
         match self {
             Self::Burn { model, optim, .. } => {
                 let device = model.devices().into_iter().next().expect("a model device");
-                let (input, target, weight) = crate::batch_tensors(batch, &device);
+                let channels = model.config().in_channels;
+                let (input, target, weight) = crate::batch_tensors(batch, channels, &device);
                 let loss = crate::bce_with_logits(model.forward(input), target, weight);
                 let loss_value = loss.clone().into_scalar::<f32>();
                 let grads = GradientsParams::from_grads(loss.backward(), &*model);
@@ -223,7 +244,7 @@ impl Learner {
             }
             Self::Native { trainer, stale, .. } => {
                 *stale = true;
-                let values = BatchValues::of(batch);
+                let values = BatchValues::of(batch, trainer.channels());
                 trainer.step(
                     &Batch {
                         input: &values.input,
@@ -242,8 +263,9 @@ impl Learner {
 /// The input, target and loss weights of a batch of square examples, all of one side
 /// (normally [`INPUT_SIZE`]), as plain values.
 pub(crate) struct BatchValues {
-    /// `[batch][4][side][side]` ([`push_sample`]'s layout).
+    /// `[batch][channels][side][side]` ([`push_sample`]'s layout).
     pub input: Vec<f32>,
+    pub channels: usize,
     /// `[batch][side][side]`, 1 inside the object.
     pub target: Vec<f32>,
     /// `[batch][side][side]`, 0 where the pixel is ignored.
@@ -253,17 +275,24 @@ pub(crate) struct BatchValues {
 }
 
 impl BatchValues {
-    pub(crate) fn of(batch: &[Example]) -> Self {
+    pub(crate) fn of(batch: &[Example], channels: usize) -> Self {
         let side = batch.first().map_or(INPUT_SIZE, |e| e.target.width());
         let mut values = Self {
             input: Vec::new(),
+            channels,
             target: Vec::new(),
             weight: Vec::new(),
             batch: batch.len(),
             side,
         };
         for e in batch {
-            push_sample(&mut values.input, &e.rgb, &e.channel);
+            push_sample(
+                &mut values.input,
+                channels,
+                &e.rgb,
+                &e.channel,
+                e.previous.as_ref(),
+            );
             values
                 .target
                 .extend(e.target.as_slice().iter().map(|&v| f32::from(v)));

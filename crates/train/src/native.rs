@@ -44,6 +44,8 @@ pub struct NativeTrainer {
     grads: Vec<Vec<f32>>,
     adam: Adam,
     pool: Pool,
+    /// The network's input channels.
+    channels: usize,
 }
 
 /// Adam as burn's `AdamConfig` builds it (β₁ 0.9, β₂ 0.999, ε 1e-5), with L2 weight decay added
@@ -92,7 +94,7 @@ struct OptimizerHeader {
 
 /// One training batch in the layout of [`scribseg_model::input::push_sample`].
 pub struct Batch<'a> {
-    /// `[batch][4][side][side]`.
+    /// `[batch][channels][side][side]`, the network's input channels.
     pub input: &'a [f32],
     /// `[batch][side][side]`: 1 inside the object, 0 outside.
     pub target: &'a [f32],
@@ -127,6 +129,7 @@ impl NativeTrainer {
             net,
             store,
             pool: Pool::default(),
+            channels: model.config().in_channels,
         }
     }
 
@@ -139,10 +142,15 @@ impl NativeTrainer {
             width: batch.side,
         };
         let plane = geo.plane();
-        assert_eq!(batch.input.len(), 4 * geo.n(), "input of 4 channels");
-        // [batch][4][plane] → [4][batch][plane].
+        let channels = self.channels;
+        assert_eq!(
+            batch.input.len(),
+            channels * geo.n(),
+            "input of {channels} channels"
+        );
+        // [batch][channels][plane] → [channels][batch][plane].
         let mut input = self.pool.zeros(batch.input.len());
-        for (b, sample) in batch.input.chunks_exact(4 * plane).enumerate() {
+        for (b, sample) in batch.input.chunks_exact(channels * plane).enumerate() {
             for (c, channel) in sample.chunks_exact(plane).enumerate() {
                 input[(c * geo.batch + b) * plane..][..plane].copy_from_slice(channel);
             }
@@ -161,6 +169,11 @@ impl NativeTrainer {
         self.pool.give(logits);
         self.pool.give(dlogits);
         loss
+    }
+
+    /// The network's input channels.
+    pub fn channels(&self) -> usize {
+        self.channels
     }
 
     /// How many values the buffers kept between steps hold: after the first step of a batch

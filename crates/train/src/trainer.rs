@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use scribseg_data::{copy_paste, shard_name, ObjectSample, ShardReader, ShardSampler, Split};
-use scribseg_model::input::{batch_tensor, INPUT_SIZE};
+use scribseg_model::input::{batch_tensor, INPUT_SIZE, PREVIOUS_CHANNELS};
 use scribseg_model::{InputKind, UNet, UNetConfig};
 use scribseg_sim::{dice, Plane, OBJECT_THRESHOLD};
 use serde::{Deserialize, Serialize};
@@ -111,10 +111,16 @@ pub fn train(
         &train_path,
         state.step > 0,
     )?;
-    // Checkpoints record the input they were trained on (scribble weights may start a baseline).
+    // Checkpoints record the input they were trained on (scribble weights may start a
+    // baseline); a network told its previous answer reads it in a fifth channel.
+    let channels = if config.previous_probability > 0.0 {
+        PREVIOUS_CHANNELS
+    } else {
+        model.config().in_channels
+    };
     let mut learner = Learner::new(
         provenance.device,
-        model.with_input(config.kind),
+        model.with_input(config.kind).with_in_channels(channels),
         config.weight_decay,
     )?;
     // A run resumed on another device starts that device's optimizer afresh.
@@ -160,7 +166,8 @@ pub fn train(
         if config.kind == InputKind::Scribble && rng.random::<f32>() < config.corrective_probability
         {
             let predictions = learner.predict(&batch);
-            let corrections = correct_all(&batch, &predictions, &mut rng);
+            let corrections =
+                correct_all(&batch, &predictions, config.previous_probability, &mut rng);
             for (example, correction) in batch.iter_mut().zip(corrections) {
                 if let Some(correction) = correction {
                     *example = correction;
@@ -318,7 +325,9 @@ fn validate(
             dice_corrected: dice,
         };
     }
-    let corrections = correct_all(examples, &first, &mut ChaCha8Rng::seed_from_u64(0));
+    // A network that reads its previous answer is always told it, as the Segmenter tells it.
+    let tell = if learner.reads_previous() { 1.0 } else { 0.0 };
+    let corrections = correct_all(examples, &first, tell, &mut ChaCha8Rng::seed_from_u64(0));
     let examples: Vec<&Example> = corrections
         .iter()
         .zip(examples)
@@ -332,12 +341,14 @@ fn validate(
 }
 
 /// Each example with a corrective scribble for its prediction
-/// ([`corrected`]), on all cores; each example's scribble from its own
-/// stream, seeded from `rng` in order, so the draw does not depend on the
+/// ([`corrected`]), told that prediction as its previous answer with
+/// probability `tell_previous`, on all cores; each example's draws from its
+/// own stream, seeded from `rng` in order, so they do not depend on the
 /// thread count.
 fn correct_all(
     examples: &[Example],
     predictions: &[Plane],
+    tell_previous: f32,
     rng: &mut impl Rng,
 ) -> Vec<Option<Example>> {
     let seeds: Vec<u64> = examples.iter().map(|_| rng.random()).collect();
@@ -346,7 +357,10 @@ fn correct_all(
         .zip(predictions)
         .zip(seeds)
         .map(|((example, prediction), seed)| {
-            corrected(example, prediction, &mut ChaCha8Rng::seed_from_u64(seed))
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            // Drawn only when telling is on, so a run without it draws as before.
+            let tell = tell_previous > 0.0 && rng.random::<f32>() < tell_previous;
+            corrected(example, prediction, tell, &mut rng)
         })
         .collect()
 }
@@ -374,13 +388,17 @@ fn mean_dice<E: Borrow<Example>>(examples: &[E], predictions: &[Plane]) -> f32 {
     total / examples.len().max(1) as f32
 }
 
-/// Input, target and loss-weight tensors of a batch of square examples,
-/// all of one side (normally [`INPUT_SIZE`]).
-pub fn batch_tensors(batch: &[Example], device: &Device) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
-    let values = BatchValues::of(batch);
+/// Input (of `channels` channels), target and loss-weight tensors of a
+/// batch of square examples, all of one side (normally [`INPUT_SIZE`]).
+pub fn batch_tensors(
+    batch: &[Example],
+    channels: usize,
+    device: &Device,
+) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+    let values = BatchValues::of(batch, channels);
     let shape = [values.batch, 1, values.side, values.side];
     (
-        batch_tensor(values.input, values.side, device),
+        batch_tensor(values.input, values.channels, values.side, device),
         Tensor::from_data(TensorData::new(values.target, shape), device),
         Tensor::from_data(TensorData::new(values.weight, shape), device),
     )
@@ -600,5 +618,45 @@ mod tests {
             .map(|row| row.step)
             .collect();
         assert_eq!(steps, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_run_told_the_previous_answer_widens_its_start_and_saves_five_channels() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        ellipse_shard(&dir.path().join(shard_name(Split::Train)), 3);
+        ellipse_shard(&dir.path().join(shard_name(Split::Val)), 2);
+        // Four-channel weights to start from.
+        let start = dir.path().join("start");
+        UNetConfig::new()
+            .init(
+                &crate::TrainDevice::default()
+                    .model_device()
+                    .expect("a device"),
+            )
+            .save(&start)
+            .expect("save");
+        let config = TrainConfig {
+            shards: dir.path().to_owned(),
+            out: dir.path().join("run"),
+            init: Some(start),
+            batch: 2,
+            steps: 2,
+            validate_every: 2,
+            validation_samples: 2,
+            corrective_probability: 1.0,
+            previous_probability: 1.0,
+            ..TrainConfig::default()
+        };
+        train(&config, &Provenance::default(), |_| {}).expect("train");
+        let saved = UNet::load(config.out.join("last"), &Device::flex()).expect("load");
+        assert_eq!(saved.config().in_channels, PREVIOUS_CHANNELS);
+        // And resumed from its own five-channel checkpoint.
+        let more = TrainConfig { steps: 3, ..config };
+        assert_eq!(
+            train(&more, &Provenance::default(), |_| {})
+                .expect("resume")
+                .step,
+            3
+        );
     }
 }

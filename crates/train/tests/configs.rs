@@ -30,6 +30,8 @@ const CONFIGS: &[(&str, InputKind)] = &[
     ("data-more.toml", InputKind::Scribble),
     ("styles4-pos.toml", InputKind::Scribble),
     ("styles4-posobj.toml", InputKind::Scribble),
+    ("prompts-previous.toml", InputKind::Scribble),
+    ("prompts-previous-more.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
 ];

@@ -80,7 +80,7 @@ fn a_few_examples_are_overfit_through_burn() {
     let mut model = UNetConfig::new().init(&device);
     let mut optim = AdamConfig::new().init();
     assert_overfits(|| {
-        let (input, target, weight) = batch_tensors(&examples, &device);
+        let (input, target, weight) = batch_tensors(&examples, 4, &device);
         let loss = bce_with_logits(model.forward(input), target, weight);
         let value = loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -94,7 +94,7 @@ fn a_few_examples_are_overfit_by_the_cpu_trainer() {
     let device = Device::flex();
     let examples = examples();
     let values = |t: Tensor<4>| t.into_data().try_into_vec::<f32>().expect("f32");
-    let (input, target, weight) = batch_tensors(&examples, &device);
+    let (input, target, weight) = batch_tensors(&examples, 4, &device);
     let (input, target, weight) = (values(input), values(target), values(weight));
     let mut trainer = NativeTrainer::new(&UNetConfig::new().init(&device), 0.0);
     assert_overfits(|| {

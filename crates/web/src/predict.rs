@@ -135,7 +135,8 @@ impl Model {
     ) -> RegionMap {
         let start = Instant::now();
         let index = |label_id: i64| labels.iter().position(|&l| l == label_id);
-        let mut per_label: Vec<Vec<scribseg_sim::Stroke>> = vec![Vec::new(); labels.len()];
+        // In drawing order, so that a network that reads its previous answer is told it.
+        let mut ordered: Vec<(usize, scribseg_sim::Stroke)> = Vec::new();
         for stroke in strokes {
             let polarity = match stroke.kind {
                 StrokeKind::Positive => Polarity::Positive,
@@ -143,10 +144,10 @@ impl Model {
                 StrokeKind::Pin | StrokeKind::Unpin => continue,
             };
             if let Some(k) = index(stroke.label_id) {
-                per_label[k].push(geometry(stroke, polarity));
+                ordered.push((k, geometry(stroke, polarity)));
             }
         }
-        let crops = self.segment_fairly(image, &per_label);
+        let crops = self.segment_fairly(image, labels.len(), &ordered);
         let (width, height) = (crops.width, crops.height);
         let overrides: Vec<(&NewStroke, u8, Rect)> = strokes
             .iter()
@@ -191,25 +192,28 @@ impl Model {
         }
     }
 
-    /// Every label's crops, the lock taken for one label at a time: the
-    /// first label with strokes gives the answer its frame (a segmentation
-    /// of nothing when there is none), each later one adds its crop.
+    /// Every label's crops after `ordered` (the strokes in drawing order,
+    /// each with its label's index among `labels`), the lock taken for one
+    /// label at a time: the first label with strokes gives the answer its
+    /// frame (a segmentation of nothing when there is none), each later one
+    /// adds its crop.
     fn segment_fairly(
         &self,
         image: &RgbImage,
-        per_label: &[Vec<scribseg_sim::Stroke>],
+        labels: usize,
+        ordered: &[(usize, scribseg_sim::Stroke)],
     ) -> CropSegmentation {
-        let mut drawn = (0..per_label.len()).filter(|&k| !per_label[k].is_empty());
-        let first = drawn.next();
+        let mut drawn = (0..labels).filter(|&k| ordered.iter().any(|(j, _)| *j == k));
+        let first: Vec<usize> = drawn.next().into_iter().collect();
         let mut all = self
             .segmenter
             .lock()
-            .segment_crops_of(image, per_label, first);
+            .segment_sequence(image, labels, ordered, &first);
         for k in drawn {
             let mut one = self
                 .segmenter
                 .lock()
-                .segment_crops_of(image, per_label, [k]);
+                .segment_sequence(image, labels, ordered, &[k]);
             all.crops[k] = one.crops[k].take();
         }
         all

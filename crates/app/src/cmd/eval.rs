@@ -15,7 +15,7 @@ use scribseg_eval::{
 };
 use scribseg_model::lineage::Lineage;
 use scribseg_model::{InputKind, Prompt, Segmenter};
-use scribseg_sim::{Plane, StrokeStyle};
+use scribseg_sim::{Plane, Rect, Stroke, StrokeStyle};
 
 use crate::weights::{self, InferenceFlags};
 
@@ -272,12 +272,20 @@ impl Network {
         // never taken for another's.
         let flip = if flags.no_flip { ", no flip" } else { "" };
         let grow = if flags.no_grow { ", no grow" } else { "" };
+        let previous = if flags.no_previous {
+            ", no previous"
+        } else {
+            ""
+        };
         let threshold = flags
             .threshold
             .map(|t| format!(", threshold {t}"))
             .unwrap_or_default();
         Ok(Self {
-            name: format!("{kind} ({}){flip}{grow}{threshold}", dir.display()),
+            name: format!(
+                "{kind} ({}){flip}{grow}{previous}{threshold}",
+                dir.display()
+            ),
             segmenter,
             prompts: kind != InputKind::Scribble,
         })
@@ -321,11 +329,14 @@ impl Predictor for Network {
         interaction: &Interaction,
     ) -> std::result::Result<Plane, PredictorError> {
         match (interaction, self.prompts) {
-            (Interaction::Strokes(strokes), false) => Ok(self
-                .segmenter
-                .segment(image, std::slice::from_ref(strokes))
-                .probabilities
-                .swap_remove(0)),
+            (Interaction::Strokes(strokes), false) => {
+                // In order, so that a network that reads its previous answer is told it.
+                let ordered: Vec<(usize, Stroke)> =
+                    strokes.iter().map(|s| (0, s.clone())).collect();
+                let crops = self.segmenter.segment_sequence(image, 1, &ordered, &[0]);
+                let whole = Rect::new(0, 0, crops.width, crops.height);
+                Ok(crops.probabilities_in(0, whole))
+            }
             (Interaction::Box(b), true) => {
                 Ok(self.segmenter.segment_prompt(image, &Prompt::Box(*b)))
             }

@@ -28,6 +28,76 @@ pub struct LabelCrop {
     pub probabilities: Vec<f32>,
 }
 
+impl LabelCrop {
+    /// This answer as seen by another crop: per pixel of a crop at `window`
+    /// (the network's [`INPUT_SIZE`] square) of an image `width × height`,
+    /// this crop's probability at that pixel's centre in the image
+    /// (bilinear, its edge clamped, as [`paste`] reads it), or 0 where the
+    /// centre falls outside the image or this crop's pixels. It is what
+    /// pasting this answer at full resolution and cropping it again would
+    /// give, without the full-resolution plane: the network's previous-answer
+    /// channel, for training and inference alike.
+    pub fn seen_from(&self, window: &Window, width: usize, height: usize) -> Plane {
+        let mut out = Plane::new(INPUT_SIZE, INPUT_SIZE);
+        let Some(covered) = pixels_of(&self.window, width, height) else {
+            return out;
+        };
+        let t = self.window.transform(INPUT_SIZE, INPUT_SIZE);
+        let last = INPUT_SIZE as f32 - 1.0;
+        // One axis: the image coordinate of crop pixel `i` of `window`, and if
+        // it lies in this crop's pixels, its two taps here and the second's weight.
+        let axis =
+            |i: usize, start: f32, extent: f32, scale: f32, shift: f32, range: (usize, usize)| {
+                let source = start + (i as f32 + 0.5) * extent / INPUT_SIZE as f32 - 0.5;
+                let pixel = (source + 0.5).floor();
+                if pixel < range.0 as f32 || pixel >= range.1 as f32 {
+                    return None;
+                }
+                let c = (source * scale + shift).clamp(0.0, last);
+                let floor = c.floor();
+                Some((
+                    floor as usize,
+                    (floor as usize + 1).min(INPUT_SIZE - 1),
+                    c - floor,
+                ))
+            };
+        let columns: Vec<_> = (0..INPUT_SIZE)
+            .map(|i| {
+                axis(
+                    i,
+                    window.x0,
+                    window.width,
+                    t.sx,
+                    t.tx,
+                    (covered.x0, covered.x1),
+                )
+            })
+            .collect();
+        let p = &self.probabilities;
+        for (j, row) in out.as_mut_slice().chunks_exact_mut(INPUT_SIZE).enumerate() {
+            let Some((top, bottom, fy)) = axis(
+                j,
+                window.y0,
+                window.height,
+                t.sy,
+                t.ty,
+                (covered.y0, covered.y1),
+            ) else {
+                continue;
+            };
+            for (v, column) in row.iter_mut().zip(&columns) {
+                if let Some((left, right, fx)) = *column {
+                    let at = |y: usize, x: usize| p[y * INPUT_SIZE + x];
+                    let upper = at(top, left) * (1.0 - fx) + at(top, right) * fx;
+                    let lower = at(bottom, left) * (1.0 - fx) + at(bottom, right) * fx;
+                    *v = upper * (1.0 - fy) + lower * fy;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The segmentation of one image before it is pasted back at full
 /// resolution (see [`Segmenter::segment_crops`](super::Segmenter::segment_crops)).
 #[derive(Clone, Debug, PartialEq)]

@@ -193,9 +193,12 @@ fn the_test_time_flip_makes_the_answer_mirror_symmetric() {
     // P(mirrored input) = mirrored P(input) holds exactly with the flip
     // (a + b = b + a in floating point), and not for a random network
     // without it.
-    let model = crate::UNetConfig::new().init(&Device::flex());
+    // Five channels, so that the previous answer's plane is mirrored too.
+    let model = crate::UNetConfig::new()
+        .with_in_channels(PREVIOUS_CHANNELS)
+        .init(&Device::flex());
     let mut state = 0x2545_f491_u32;
-    let input: Vec<f32> = (0..2 * SAMPLE_VALUES)
+    let input: Vec<f32> = (0..2 * PREVIOUS_CHANNELS * CROP_PIXELS)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 17;

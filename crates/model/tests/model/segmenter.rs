@@ -1,8 +1,10 @@
 //! The `Segmenter` on images of every shape, with strokes and with prompts.
 
+use burn::tensor::Tensor;
 use image::{Rgb, RgbImage};
-use scribseg_model::{Prompt, Segmenter, SegmenterConfig, UNetConfig};
-use scribseg_sim::{BoxPrompt, ExtremePoints, Mask, Point, Polarity, Stroke};
+use scribseg_model::input::{INPUT_SIZE, PREVIOUS_CHANNELS, SCRIBBLE_CHANNELS};
+use scribseg_model::{LabelCrop, Prompt, Segmenter, SegmenterConfig, UNet, UNetConfig};
+use scribseg_sim::{BoxPrompt, ExtremePoints, Mask, Point, Polarity, Rect, Stroke, Window};
 
 use crate::util::device;
 
@@ -320,4 +322,118 @@ fn growing_crops_follow_a_short_stroke_out_to_the_object() {
     // grows it about 1.8 times, 56 → 101 → 182 → 328 px.
     assert!(cut < 0.4, "one crop: DICE {cut}");
     assert!(grown > 0.8, "growing crops: DICE {grown} (one crop: {cut})");
+}
+
+/// A network that reads its previous answer: a random one, widened from four
+/// channels, its fifth channel's weights set to a random (non-zero) draw so
+/// that the previous answer changes what it says.
+fn reading_previous() -> (UNet, UNet) {
+    let device = device();
+    device.seed(11);
+    let scribble = UNetConfig::new().init(&device);
+    let widened = scribble.clone().with_in_channels(PREVIOUS_CHANNELS);
+    let stem: Vec<f32> = widened
+        .tensors()
+        .into_iter()
+        .find(|t| t.name == "stem.weight")
+        .expect("a stem")
+        .value
+        .iter()
+        .enumerate()
+        // [out][5][3][3]: the fifth channel's nine weights per output.
+        .map(|(i, &v)| if i % 45 >= 36 { 0.3 } else { v })
+        .collect();
+    let reading = widened.with_tensors(&|name| (name == "stem.weight").then_some(&stem[..]));
+    (scribble, reading)
+}
+
+#[test]
+fn a_widened_network_answers_as_before_until_its_new_channel_is_trained() {
+    let device = device();
+    device.seed(5);
+    let model = UNetConfig::new().init(&device);
+    let widened = model.clone().with_in_channels(PREVIOUS_CHANNELS);
+    assert_eq!(widened.config().in_channels, PREVIOUS_CHANNELS);
+    let four = crate::util::random_input(2, 32, 3);
+    let previous = Tensor::<4>::ones([2, 1, 32, 32], &device);
+    let five = Tensor::cat(vec![four.clone(), previous], 1);
+    let before = crate::util::values(model.forward(four));
+    let after = crate::util::values(widened.clone().forward(five));
+    crate::util::assert_close(&after, &before, 1e-6, 0.0);
+    // And back: the four channels' weights were kept.
+    let narrowed = widened.with_in_channels(SCRIBBLE_CHANNELS);
+    let tensors = |m: &UNet| m.tensors().into_iter().map(|t| t.value).collect::<Vec<_>>();
+    assert_eq!(tensors(&narrowed), tensors(&model));
+}
+
+#[test]
+fn an_answer_seen_from_its_own_window_is_itself_and_from_a_wider_one_shrinks() {
+    let window = Window::from_rect(Rect::new(100, 50, 164, 114));
+    let probabilities: Vec<f32> = (0..INPUT_SIZE * INPUT_SIZE)
+        .map(|i| (i % INPUT_SIZE) as f32 / INPUT_SIZE as f32)
+        .collect();
+    let crop = LabelCrop {
+        window,
+        probabilities: probabilities.clone(),
+    };
+    let same = crop.seen_from(&window, 400, 300);
+    crate::util::assert_close(same.as_slice(), &probabilities, 1e-5, 0.0);
+    // A window twice as wide around the same centre: the answer fills its middle.
+    let wide = Window::from_rect(Rect::new(68, 18, 196, 146));
+    let seen = crop.seen_from(&wide, 400, 300);
+    assert_eq!(seen.get(10, 64), 0.0, "left of the first window");
+    assert_eq!(seen.get(64, 10), 0.0, "above it");
+    let middle = seen.get(64, 64);
+    assert!((middle - 0.5).abs() < 0.02, "{middle}");
+    // Past the image's edge there is no answer, whatever the crop says.
+    let edge = LabelCrop {
+        window: Window::from_rect(Rect::new(360, 260, 424, 324)),
+        probabilities: vec![1.0; INPUT_SIZE * INPUT_SIZE],
+    };
+    let seen = edge.seen_from(&edge.window, 400, 300);
+    assert_eq!(seen.get(10, 10), 1.0);
+    assert_eq!(seen.get(100, 100), 0.0, "x 410, y 310 is outside the image");
+}
+
+#[test]
+fn a_sequence_tells_each_stroke_the_answer_before_it() {
+    let (scribble, reading) = reading_previous();
+    let image = image(200, 150);
+    let strokes = vec![
+        (0, stroke(&[(60.0, 60.0), (90.0, 70.0)], Polarity::Positive)),
+        (0, stroke(&[(120.0, 80.0)], Polarity::Negative)),
+        (
+            1,
+            stroke(&[(150.0, 100.0), (170.0, 110.0)], Polarity::Positive),
+        ),
+    ];
+    let grouped = |n: usize| {
+        let mut labels = vec![Vec::new(); 2];
+        for (k, s) in &strokes[..n] {
+            labels[*k].push(s.clone());
+        }
+        labels
+    };
+    // A scribble network answers all strokes at once.
+    let plain = Segmenter::fast(scribble, one_crop());
+    assert!(!plain.reads_previous());
+    assert_eq!(
+        plain.segment_sequence(&image, 2, &strokes, &[0, 1]),
+        plain.segment_crops_of(&image, &grouped(3), [0, 1])
+    );
+    // A reading network answers stroke after stroke, each told the one before.
+    let segmenter = Segmenter::fast(reading, one_crop());
+    assert!(segmenter.reads_previous());
+    let first = segmenter.segment_crops_of(&image, &grouped(1), [0, 1]);
+    let second = segmenter.segment_crops_after(&image, &grouped(2), [0, 1], Some(&first));
+    let third = segmenter.segment_crops_after(&image, &grouped(3), [0, 1], Some(&second));
+    let sequence = segmenter.segment_sequence(&image, 2, &strokes, &[0, 1]);
+    assert_eq!(sequence, third);
+    let untold = segmenter.segment_crops_of(&image, &grouped(3), [0, 1]);
+    assert_ne!(sequence, untold, "the previous answer changes the answer");
+    // The first stroke alone is told nothing.
+    assert_eq!(
+        segmenter.segment_sequence(&image, 2, &strokes[..1], &[0, 1]),
+        first
+    );
 }

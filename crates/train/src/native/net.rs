@@ -253,7 +253,7 @@ impl Net {
         }
     }
 
-    /// The logits (`[batch][height][width]`) of `input` (`[4][batch][height][width]`), in
+    /// The logits (`[batch][height][width]`) of `input` (`[channels][batch][height][width]`), in
     /// training mode: batch norms normalise with the batch's statistics and update their
     /// running ones.
     pub fn forward(&self, geo: Geo, input: Vec<f32>, s: &mut State) -> (Vec<f32>, Tape) {
