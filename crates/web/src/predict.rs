@@ -282,7 +282,59 @@ fn paint_pin(data: &mut [u8], region: Rect, pin: &NewStroke, pin_region: Rect, v
 
 #[cfg(test)]
 mod tests {
+    use burn::tensor::Device;
+    use scribseg_model::input::PREVIOUS_CHANNELS;
+    use scribseg_model::{SegmenterConfig, UNetConfig};
+
     use super::*;
+
+    #[test]
+    fn a_network_told_its_previous_answer_ends_a_live_stroke_where_a_fresh_answer_does() {
+        // What the page showed after drawing is what an export, computed
+        // afresh, gives: the answer depends on the strokes, not on the
+        // predictions asked for on the way (the crop cache holds those).
+        let device = Device::flex();
+        device.seed(13);
+        let net = UNetConfig::new()
+            .with_in_channels(PREVIOUS_CHANNELS)
+            .init(&device);
+        let model = || {
+            Model::new(
+                Segmenter::fast(net.clone(), SegmenterConfig::default()),
+                "five channels (test)",
+            )
+        };
+        let image = RgbImage::from_fn(160, 120, |x, y| {
+            image::Rgb([
+                (x * 3 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x ^ y) % 256) as u8,
+            ])
+        });
+        let stroke = |label_id, kind, points: &[[f32; 2]]| NewStroke {
+            label_id,
+            kind,
+            radius: 3.0,
+            points: points.to_vec(),
+        };
+        let mut strokes = vec![
+            stroke(1, StrokeKind::Positive, &[[40.0, 40.0], [60.0, 50.0]]),
+            stroke(2, StrokeKind::Positive, &[[120.0, 80.0], [130.0, 95.0]]),
+            stroke(1, StrokeKind::Negative, &[[75.0, 60.0]]),
+        ];
+        let draft: Vec<[f32; 2]> = (0..6).map(|i| [50.0 + 4.0 * i as f32, 70.0]).collect();
+        let live = model();
+        let labels = [1, 2];
+        let mut shown = None;
+        for n in 1..=draft.len() {
+            let mut state = strokes.clone();
+            state.push(stroke(1, StrokeKind::Positive, &draft[..n]));
+            shown = Some(live.predict(&image, &labels, &state).data);
+        }
+        strokes.push(stroke(1, StrokeKind::Positive, &draft));
+        let exported = model().predict(&image, &labels, &strokes).data;
+        assert_eq!(shown, Some(exported));
+    }
 
     #[test]
     fn a_region_map_is_zero_outside_its_region() {
