@@ -32,7 +32,7 @@ impl LabelCrop {
     /// This answer as seen by another crop: per pixel of a crop at `window`
     /// (the network's [`INPUT_SIZE`] square) of an image `width × height`,
     /// this crop's probability at that pixel's centre in the image
-    /// (bilinear, its edge clamped, as [`paste`] reads it), or 0 where the
+    /// (bilinear, its edge clamped, as pasting reads it), or 0 where the
     /// centre falls outside the image or this crop's pixels. It is what
     /// pasting this answer at full resolution and cropping it again would
     /// give, without the full-resolution plane: the network's previous-answer
