@@ -363,10 +363,10 @@ impl Segmenter {
     }
 
     /// As [`Segmenter::segment_crops_of`], each label told its answer in
-    /// `previous` (the segmentation before the last stroke) when the network
-    /// reads one ([`Segmenter::reads_previous`]); a label without a crop
-    /// there, or without `previous`, is told there was none, as for a first
-    /// stroke.
+    /// `previous` (the segmentation before the last interaction) when the
+    /// network reads one ([`Segmenter::reads_previous`]) and is to be told
+    /// ([`SegmenterConfig::previous`]); a label without a crop there, or
+    /// without `previous`, is told there was none, as for a first stroke.
     pub fn segment_crops_after(
         &self,
         image: &RgbImage,
@@ -375,10 +375,10 @@ impl Segmenter {
         previous: Option<&CropSegmentation>,
     ) -> CropSegmentation {
         let size = (image.width() as usize, image.height() as usize);
-        let reads_previous = self.reads_previous();
+        let tell = self.reads_previous() && self.config.previous;
         let previous_in = |k: usize, window: &Window| {
             let crop = previous?.crops.get(k)?.as_ref()?;
-            reads_previous.then(|| crop.seen_from(window, size.0, size.1))
+            tell.then(|| crop.seen_from(window, size.0, size.1))
         };
         let mut inputs: Vec<(usize, Window, Plane, Option<Plane>)> = which
             .into_iter()

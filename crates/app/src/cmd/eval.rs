@@ -2,6 +2,7 @@
 //! protocol and the worst objects, for trained checkpoints.
 
 use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -14,7 +15,7 @@ use scribseg_eval::{
     PredictorError, Predictors, StyleSummary, Summary,
 };
 use scribseg_model::lineage::Lineage;
-use scribseg_model::{InputKind, Prompt, Segmenter};
+use scribseg_model::{CropSegmentation, InputKind, Prompt, Segmenter};
 use scribseg_sim::{Plane, Rect, Stroke, StrokeStyle};
 
 use crate::weights::{self, InferenceFlags};
@@ -263,6 +264,27 @@ struct Network {
     name: String,
     segmenter: Segmenter,
     prompts: bool,
+    /// The answer to the last call's strokes: a network that reads its
+    /// previous answer is told it when the next call adds to those strokes
+    /// on the same image. The protocols' interactions (a scribble of
+    /// several strokes, a correction, a click) are one call each, so each
+    /// is told the answer before it, as a user sees it.
+    last: Option<LastAnswer>,
+}
+
+/// See [`Network::last`].
+struct LastAnswer {
+    /// A hash of the image's size and pixels.
+    image: u64,
+    strokes: Vec<Stroke>,
+    crops: CropSegmentation,
+}
+
+/// A hash of `image`'s size and pixels, to tell whether two calls are on one image.
+fn fingerprint(image: &RgbImage) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (image.dimensions(), image.as_raw()).hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Network {
@@ -288,6 +310,7 @@ impl Network {
             ),
             segmenter,
             prompts: kind != InputKind::Scribble,
+            last: None,
         })
     }
 
@@ -330,12 +353,30 @@ impl Predictor for Network {
     ) -> std::result::Result<Plane, PredictorError> {
         match (interaction, self.prompts) {
             (Interaction::Strokes(strokes), false) => {
-                // In order, so that a network that reads its previous answer is told it.
-                let ordered: Vec<(usize, Stroke)> =
-                    strokes.iter().map(|s| (0, s.clone())).collect();
-                let crops = self.segmenter.segment_sequence(image, 1, &ordered, &[0]);
+                let image_key = fingerprint(image);
+                let previous = self
+                    .last
+                    .as_ref()
+                    .filter(|last| {
+                        last.image == image_key
+                            && strokes.len() > last.strokes.len()
+                            && strokes.starts_with(&last.strokes)
+                    })
+                    .map(|last| &last.crops);
+                let crops = self.segmenter.segment_crops_after(
+                    image,
+                    std::slice::from_ref(strokes),
+                    [0],
+                    previous,
+                );
                 let whole = Rect::new(0, 0, crops.width, crops.height);
-                Ok(crops.probabilities_in(0, whole))
+                let probabilities = crops.probabilities_in(0, whole);
+                self.last = Some(LastAnswer {
+                    image: image_key,
+                    strokes: strokes.clone(),
+                    crops,
+                });
+                Ok(probabilities)
             }
             (Interaction::Box(b), true) => {
                 Ok(self.segmenter.segment_prompt(image, &Prompt::Box(*b)))
