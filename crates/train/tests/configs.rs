@@ -32,6 +32,8 @@ const CONFIGS: &[(&str, InputKind)] = &[
     ("styles4-posobj.toml", InputKind::Scribble),
     ("prompts-previous.toml", InputKind::Scribble),
     ("prompts-previous-more.toml", InputKind::Scribble),
+    ("prompts-corrective.toml", InputKind::Scribble),
+    ("prompts-corrective-previous.toml", InputKind::Scribble),
     ("box.toml", InputKind::Box),
     ("extremes.toml", InputKind::Extremes),
 ];
