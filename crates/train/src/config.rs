@@ -160,11 +160,16 @@ impl TrainConfig {
     /// Whether the values make a run: what is wrong, if anything. `load`
     /// checks a file; a caller that overrides fields checks again.
     pub fn check(&self) -> Result<(), String> {
-        if !(0.0..=1.0).contains(&self.copy_paste_probability) {
-            return Err("copy_paste_probability must lie in [0, 1]".into());
-        }
-        if !(0.0..=1.0).contains(&self.object_crop_probability) {
-            return Err("object_crop_probability must lie in [0, 1]".into());
+        for (name, p) in [
+            ("corrective_probability", self.corrective_probability),
+            ("click_probability", self.click_probability),
+            ("previous_probability", self.previous_probability),
+            ("object_crop_probability", self.object_crop_probability),
+            ("copy_paste_probability", self.copy_paste_probability),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("{name} must lie in [0, 1], not {p}"));
+            }
         }
         self.stroke_styles()?;
         if self.batch == 0 || self.steps == 0 || self.validate_every == 0 {
@@ -224,5 +229,36 @@ mod tests {
         let err = with(&[("paper", f32::NAN)]).check().unwrap_err();
         assert!(err.contains("paper"), "{err}");
         assert!(with(&[("paper", 0.0)]).check().is_err());
+    }
+
+    #[test]
+    fn every_probability_outside_zero_to_one_is_named() {
+        assert!(TrainConfig::default().check().is_ok());
+        for (field, config) in [
+            (
+                "previous_probability",
+                TrainConfig {
+                    previous_probability: f32::NAN,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "corrective_probability",
+                TrainConfig {
+                    corrective_probability: 1.5,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "click_probability",
+                TrainConfig {
+                    click_probability: -0.1,
+                    ..TrainConfig::default()
+                },
+            ),
+        ] {
+            let err = config.check().unwrap_err();
+            assert!(err.starts_with(field), "{err}");
+        }
     }
 }
