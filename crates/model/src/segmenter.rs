@@ -26,7 +26,7 @@ use scribseg_sim::{
 
 use crate::crop_cache::CropCache;
 use crate::fast::{FastUNet, Precision};
-use crate::input::{batch_tensor, push_sample, INPUT_SIZE, PREVIOUS_CHANNELS};
+use crate::input::{batch_tensor, push_sample, INPUT_SIZE};
 use crate::{Error, UNet};
 
 mod channel;
@@ -339,7 +339,7 @@ impl Segmenter {
             }
             grouped
         };
-        if !(self.reads_previous() && self.config.previous) {
+        if !self.tells_previous() {
             return self.segment_crops_of(image, &grouped(strokes), which.iter().copied());
         }
         let first = strokes.len().saturating_sub(PREVIOUS_DEPTH);
@@ -357,9 +357,15 @@ impl Segmenter {
     }
 
     /// Whether the network reads its previous answer
-    /// ([`PREVIOUS_CHANNELS`](crate::input::PREVIOUS_CHANNELS) inputs).
+    /// ([`UNetConfig::reads_previous`](crate::UNetConfig::reads_previous)).
     pub fn reads_previous(&self) -> bool {
-        self.model.config().in_channels == PREVIOUS_CHANNELS
+        self.model.config().reads_previous()
+    }
+
+    /// Whether the network is told its previous answer: it reads one and
+    /// [`SegmenterConfig::previous`] is on.
+    pub fn tells_previous(&self) -> bool {
+        self.reads_previous() && self.config.previous
     }
 
     /// As [`Segmenter::segment_crops_of`], each label told its answer in
@@ -375,7 +381,7 @@ impl Segmenter {
         previous: Option<&CropSegmentation>,
     ) -> CropSegmentation {
         let size = (image.width() as usize, image.height() as usize);
-        let tell = self.reads_previous() && self.config.previous;
+        let tell = self.tells_previous();
         let previous_in = |k: usize, window: &Window| {
             let crop = previous?.crops.get(k)?.as_ref()?;
             tell.then(|| crop.seen_from(window, size.0, size.1))

@@ -13,8 +13,8 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::Device;
 use scribseg_model::fast::FastUNet;
-use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE, PREVIOUS_CHANNELS};
-use scribseg_model::{Backend, UNet};
+use scribseg_model::input::{batch_tensor, push_sample, INPUT_SIZE};
+use scribseg_model::{Backend, UNet, UNetConfig};
 use scribseg_sim::Plane;
 
 use crate::example::Example;
@@ -165,7 +165,7 @@ impl Learner {
     /// The probabilities of the current model for each example (inference mode: batch norms
     /// use their running statistics).
     pub(crate) fn predict<E: Borrow<Example>>(&mut self, examples: &[E]) -> Vec<Plane> {
-        let channels = self.channels();
+        let channels = self.model_config().in_channels;
         let mut values = Vec::new();
         for e in examples {
             let e = e.borrow();
@@ -216,17 +216,12 @@ impl Learner {
             .collect()
     }
 
-    /// The network's input channels.
-    pub(crate) fn channels(&self) -> usize {
+    /// The network's configuration.
+    pub(crate) fn model_config(&self) -> &UNetConfig {
         match self {
-            Self::Burn { model, .. } => model.config().in_channels,
-            Self::Native { template, .. } => template.config().in_channels,
+            Self::Burn { model, .. } => model.config(),
+            Self::Native { template, .. } => template.config(),
         }
-    }
-
-    /// Whether the network reads its previous answer.
-    pub(crate) fn reads_previous(&self) -> bool {
-        self.channels() == PREVIOUS_CHANNELS
     }
 
     /// One step on `batch` at learning rate `lr`; returns the batch's loss.

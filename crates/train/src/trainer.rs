@@ -326,7 +326,11 @@ fn validate(
         };
     }
     // A network that reads its previous answer is always told it, as the Segmenter tells it.
-    let tell = if learner.reads_previous() { 1.0 } else { 0.0 };
+    let tell = if learner.model_config().reads_previous() {
+        1.0
+    } else {
+        0.0
+    };
     let corrections = correct_all(examples, &first, tell, &mut ChaCha8Rng::seed_from_u64(0));
     let examples: Vec<&Example> = corrections
         .iter()

@@ -95,6 +95,10 @@ impl RegionMap {
 pub struct Model {
     segmenter: FairMutex<Segmenter>,
     info: ModelInfo,
+    /// Whether the network is told its previous answer
+    /// ([`Segmenter::tells_previous`]), read once: taking the fair lock to
+    /// ask would queue behind other clients' passes.
+    tells_previous: bool,
 }
 
 impl Model {
@@ -106,6 +110,7 @@ impl Model {
             device: segmenter.device_name(),
         };
         Self {
+            tells_previous: segmenter.tells_previous(),
             segmenter: FairMutex::new(segmenter),
             info,
         }
@@ -196,24 +201,31 @@ impl Model {
     /// each with its label's index among `labels`), the lock taken for one
     /// label at a time: the first label with strokes gives the answer its
     /// frame (a segmentation of nothing when there is none), each later one
-    /// adds its crop.
+    /// adds its crop. A network not told its previous answer reads the
+    /// strokes grouped by label, grouped here once for all labels.
     fn segment_fairly(
         &self,
         image: &RgbImage,
         labels: usize,
         ordered: &[(usize, scribseg_sim::Stroke)],
     ) -> CropSegmentation {
-        let mut drawn = (0..labels).filter(|&k| ordered.iter().any(|(j, _)| *j == k));
+        let mut per_label: Vec<Vec<scribseg_sim::Stroke>> = vec![Vec::new(); labels];
+        for (k, stroke) in ordered {
+            per_label[*k].push(stroke.clone());
+        }
+        let segment = |which: &[usize]| {
+            let segmenter = self.segmenter.lock();
+            if self.tells_previous {
+                segmenter.segment_sequence(image, labels, ordered, which)
+            } else {
+                segmenter.segment_crops_of(image, &per_label, which.iter().copied())
+            }
+        };
+        let mut drawn = (0..labels).filter(|&k| !per_label[k].is_empty());
         let first: Vec<usize> = drawn.next().into_iter().collect();
-        let mut all = self
-            .segmenter
-            .lock()
-            .segment_sequence(image, labels, ordered, &first);
+        let mut all = segment(&first);
         for k in drawn {
-            let mut one = self
-                .segmenter
-                .lock()
-                .segment_sequence(image, labels, ordered, &[k]);
+            let mut one = segment(&[k]);
             all.crops[k] = one.crops[k].take();
         }
         all

@@ -352,7 +352,15 @@ impl Predictor for Network {
         interaction: &Interaction,
     ) -> std::result::Result<Plane, PredictorError> {
         match (interaction, self.prompts) {
+            (Interaction::Strokes(strokes), false) if !self.segmenter.tells_previous() => {
+                let crops =
+                    self.segmenter
+                        .segment_crops_of(image, std::slice::from_ref(strokes), [0]);
+                let whole = Rect::new(0, 0, crops.width, crops.height);
+                Ok(crops.probabilities_in(0, whole))
+            }
             (Interaction::Strokes(strokes), false) => {
+                // Hashing the image is only worth it for a network told its previous answer.
                 let image_key = fingerprint(image);
                 let previous = self
                     .last

@@ -53,13 +53,7 @@ impl LabelCrop {
                 if pixel < range.0 as f32 || pixel >= range.1 as f32 {
                     return None;
                 }
-                let c = (source * scale + shift).clamp(0.0, last);
-                let floor = c.floor();
-                Some((
-                    floor as usize,
-                    (floor as usize + 1).min(INPUT_SIZE - 1),
-                    c - floor,
-                ))
+                Some(taps((source * scale + shift).clamp(0.0, last)))
             };
         let columns: Vec<_> = (0..INPUT_SIZE)
             .map(|i| {
@@ -164,13 +158,6 @@ pub(super) fn paste(plane: &mut Plane, origin: (usize, usize), crop: &[f32], win
         return;
     };
     let t = window.transform(INPUT_SIZE, INPUT_SIZE);
-    // The two crop positions around `c` (clamped to the crop) and the second one's weight.
-    let taps = |c: f32| {
-        let floor = c.floor();
-        let last = INPUT_SIZE as isize - 1;
-        let at = |i: isize| i.clamp(0, last) as usize;
-        (at(floor as isize), at(floor as isize + 1), c - floor)
-    };
     let x0 = covered.x0.max(origin.0);
     let columns: Vec<(usize, usize, f32)> = (x0..covered.x1)
         .map(|x| taps(x as f32 * t.sx + t.tx))
@@ -189,6 +176,15 @@ pub(super) fn paste(plane: &mut Plane, origin: (usize, usize), crop: &[f32], win
             *dst = blend[left] * (1.0 - fx) + blend[right] * fx;
         }
     }
+}
+
+/// The two crop positions around crop coordinate `c` (clamped to the crop)
+/// and the second one's weight: one axis of a bilinear read of a crop.
+fn taps(c: f32) -> (usize, usize, f32) {
+    let floor = c.floor();
+    let last = INPUT_SIZE as isize - 1;
+    let at = |i: isize| i.clamp(0, last) as usize;
+    (at(floor as isize), at(floor as isize + 1), c - floor)
 }
 
 /// Per pixel, `k + 1` for the most probable label above `threshold`, else 0

@@ -3,6 +3,7 @@
 use scribseg_sim::{Point, Polarity};
 
 use super::*;
+use crate::input::PREVIOUS_CHANNELS;
 
 /// An image large enough that no window here meets its cap.
 const LARGE: (usize, usize) = (10_000, 10_000);

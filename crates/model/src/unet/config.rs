@@ -103,6 +103,12 @@ impl UNetConfig {
         self.input.unwrap_or(InputKind::Scribble)
     }
 
+    /// Whether the network reads its previous answer: an input of
+    /// [`PREVIOUS_CHANNELS`](crate::input::PREVIOUS_CHANNELS) channels.
+    pub fn reads_previous(&self) -> bool {
+        self.in_channels == crate::input::PREVIOUS_CHANNELS
+    }
+
     /// Checks that the configuration describes a network that can be built.
     ///
     /// # Errors
